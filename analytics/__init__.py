@@ -1,0 +1,1 @@
+"""BranchLens domain layer: pure Python and SQL over DuckDB. Never imports Streamlit."""

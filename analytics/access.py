@@ -1,0 +1,113 @@
+"""Who sees what (DESIGN.md §5): the viewer's ``Scope`` and its SQL filter.
+
+Roles: head office (all branches), branch manager (own branch), RM (own client book), trainer (the
+demo snapshot only). Every analytics function takes a ``Scope`` and applies ``scope.where()`` in its
+SQL, so a viewer's rows are filtered by the database, not by the page.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+ROLES = ("head_office", "manager", "rm", "trainer")
+
+
+class AccessDenied(Exception):
+    """The viewer may not see what was asked for. The message says nothing about the data."""
+
+
+@dataclass(frozen=True)
+class Scope:
+    """What one viewer may see. Hashable, so it can key cached results."""
+
+    role: str
+    branch_ids: tuple[str, ...] = ()
+    rm_id: str | None = None
+    viewer_id: str = ""
+
+    def __post_init__(self):
+        if self.role not in ROLES:
+            raise ValueError(f"unknown role {self.role!r}")
+        if self.role == "manager" and not self.branch_ids:
+            raise ValueError("a branch manager's scope needs a branch")
+        if self.role == "rm" and not self.rm_id:
+            raise ValueError("an RM's scope needs an rm_id")
+
+    def where(self, alias: str = "c") -> tuple[str, list]:
+        """SQL condition and parameters restricting rows of a table that has ``branch_id`` and
+        ``rm_id`` columns (clients, client_aum_monthly, corp_clients) under ``alias``.
+
+        Only ``alias`` (a trusted identifier chosen by the caller) is put into the SQL text; the
+        viewer's ids always travel as parameters.
+        """
+        if not alias.isidentifier():
+            raise ValueError("alias must be an identifier")
+        if self.role == "rm":
+            return f"{alias}.rm_id = ?", [self.rm_id]
+        if self.role == "manager":
+            marks = ", ".join("?" for _ in self.branch_ids)
+            return f"{alias}.branch_id IN ({marks})", list(self.branch_ids)
+        return "TRUE", []
+
+    def owns(self, branch_id: str | None, rm_id: str | None) -> bool:
+        """Whether a row with this branch and RM is inside the scope (for single-record checks)."""
+        if self.role == "rm":
+            return rm_id is not None and rm_id == self.rm_id
+        if self.role == "manager":
+            return branch_id in self.branch_ids
+        return True
+
+
+def parse_as(value: str | None, branches: list[str], rms: dict[str, str]) -> Scope:
+    """The demo-mode viewer named by the URL parameter ``as`` (DESIGN.md §4).
+
+    ``head_office``, ``manager`` (the first branch's manager), ``manager:<branch_id>``, ``trainer``
+    or ``rm:<rm_id>``; ``rms`` maps each RM id to its branch. Anything unknown falls back to the
+    trainer, who is the demo's default viewer. Only ever called in demo mode.
+    """
+    value = (value or "").strip()
+    if value == "head_office":
+        return Scope("head_office", tuple(branches), viewer_id="demo:head_office")
+    if value == "manager" and branches:
+        return Scope("manager", (branches[0],), viewer_id=f"demo:manager:{branches[0]}")
+    if value.startswith("manager:") and value.split(":", 1)[1] in branches:
+        bid = value.split(":", 1)[1]
+        return Scope("manager", (bid,), viewer_id=f"demo:manager:{bid}")
+    if value.startswith("rm:") and value.split(":", 1)[1] in rms:
+        rid = value.split(":", 1)[1]
+        return Scope("rm", (rms[rid],), rm_id=rid, viewer_id=f"demo:rm:{rid}")
+    return Scope("trainer", tuple(branches), viewer_id="demo:trainer")
+
+
+def as_value(scope: Scope) -> str:
+    """The ``as`` URL value that names this scope (inverse of ``parse_as``)."""
+    if scope.role == "rm":
+        return f"rm:{scope.rm_id}"
+    if scope.role == "manager":
+        return f"manager:{scope.branch_ids[0]}"
+    return scope.role
+
+
+def check_trainer_snapshot(scope: Scope, snapshot_source: str) -> None:
+    """A trainer sees the demo snapshot only: refuse a bank's imported data."""
+    if scope.role == "trainer" and snapshot_source != "demo":
+        raise AccessDenied("trainer_demo_only")
+
+
+def scope_for_user(workspace, user_id: str) -> Scope | None:
+    """The scope of a logged-in user from the workspace ``users`` table, or None if unknown.
+
+    Used outside demo mode, where only the login decides who the viewer is.
+    """
+    row = workspace.query(
+        "SELECT role, branch_id, rm_id FROM users WHERE user_id = ?", [user_id]
+    ).to_dict("records")
+    if not row:
+        return None
+    role, branch_id, rm_id = row[0]["role"], row[0]["branch_id"], row[0]["rm_id"]
+    if role not in ROLES:
+        return None
+    try:
+        return Scope(role, (branch_id,) if branch_id else (), rm_id=rm_id, viewer_id=user_id)
+    except ValueError:  # e.g. a manager row without a branch
+        return None

@@ -1,0 +1,33 @@
+"""Facts about the warehouse snapshot in force: its as-of date, source, months, branches and RMs."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pandas as pd
+
+from analytics.store import Database
+
+
+def meta(wh: Database) -> dict[str, str]:
+    """The snapshot's ``meta`` table as a dict (as_of, source, seed, ...)."""
+    df = wh.query("SELECT key, value FROM meta")
+    return dict(zip(df["key"], df["value"], strict=True))
+
+
+def month_ends(wh: Database) -> list[date]:
+    """The month-ends the snapshot covers, oldest first."""
+    df = wh.query("SELECT DISTINCT month_end FROM client_aum_monthly ORDER BY month_end")
+    return [pd.Timestamp(d).date() for d in df["month_end"]]
+
+
+def branches(wh: Database) -> pd.DataFrame:
+    """Every branch: branch_id, name_zh, name_en, city (branch names are not personal data)."""
+    return wh.query("SELECT branch_id, name_zh, name_en, city FROM branches ORDER BY branch_id")
+
+
+def rms(wh: Database) -> pd.DataFrame:
+    """Every RM with their branch: rm_id, branch_id, name_zh, name_en, title."""
+    return wh.query(
+        "SELECT rm_id, branch_id, name_zh, name_en, title FROM rms ORDER BY branch_id, rm_id"
+    )

@@ -1,0 +1,55 @@
+"""AUM tiers (大众/潜力/金卡/白金/钻石/私行) and the tier each client holds each month.
+
+Lines and the downgrade rule come from ``[tiers]`` in settings.toml (DESIGN.md §3): a client enters
+a tier when the month's AUM reaches its line, and keeps it until the AUM has been below the line
+for ``downgrade_after_months`` consecutive month-ends. That rule has a closed form: the tier held at
+month m is the highest raw tier reached in months m-(n-1)..m. At the start of the snapshot's history
+the window is shorter (what came before is not in the snapshot).
+"""
+
+from __future__ import annotations
+
+from analytics.access import Scope
+from analytics.settings import load_settings, tier_lines
+
+
+def tier_names(settings: dict | None = None) -> list[str]:
+    """Tier codes, lowest first (index = tier rank)."""
+    return [name for name, _ in tier_lines(settings)]
+
+
+def tier_of(aum: float, settings: dict | None = None) -> str:
+    """The raw tier of one month's AUM (yuan): the highest tier whose line it reaches."""
+    name = "mass"
+    for tier, line in tier_lines(settings):
+        if aum >= line:
+            name = tier
+    return name
+
+
+def raw_tier_sql(column: str, settings: dict | None = None) -> tuple[str, list]:
+    """A SQL CASE giving the raw tier rank (0 = mass) of an AUM ``column``, with its parameters."""
+    lines = tier_lines(settings)[1:]
+    whens = []
+    params: list = []
+    for rank in range(len(lines), 0, -1):
+        whens.append(f"WHEN {column} >= ? THEN {rank}")
+        params.append(lines[rank - 1][1])
+    return "CASE " + " ".join(whens) + " ELSE 0 END", params
+
+
+def held_tiers_sql(scope: Scope, settings: dict | None = None) -> tuple[str, list]:
+    """SQL of a relation (month_end, client_id, branch_id, rm_id, aum, raw_tier, tier) over every
+    month in the snapshot for the clients in ``scope``; ``tier`` applies the downgrade rule."""
+    settings = settings or load_settings()
+    n = int(settings["tiers"]["downgrade_after_months"])
+    case, case_params = raw_tier_sql("a.aum", settings)
+    where, where_params = scope.where("a")
+    sql = f"""
+        SELECT month_end, client_id, branch_id, rm_id, aum, raw_tier,
+               MAX(raw_tier) OVER (PARTITION BY client_id ORDER BY month_end
+                                   ROWS BETWEEN {n - 1} PRECEDING AND CURRENT ROW) AS tier
+        FROM (SELECT a.month_end, a.client_id, a.branch_id, a.rm_id, a.aum, {case} AS raw_tier
+              FROM client_aum_monthly a WHERE {where})
+    """
+    return sql, case_params + where_params

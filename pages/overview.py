@@ -1,0 +1,124 @@
+"""网点总览 Branch overview: clients and AUM, tiers over time, product mix and RM books."""
+
+import plotly.express as px
+import streamlit as st
+from plotly.subplots import make_subplots
+
+from analytics import overview
+from analytics.settings import load_settings
+from ui import charts, formats, shell
+
+viewer = shell.page("overview")
+tr, lang = viewer.t, viewer.lang
+
+summary = shell.cached(overview.tier_summary, viewer)
+st.title(tr("overview.title"))
+months = sorted(summary["month_end"].unique())
+head = overview.headline(summary)
+if head is None:
+    st.caption(tr("overview.caption", scope=shell.scope_label(viewer), date=viewer.as_of))
+    st.info(tr("overview.empty"))
+    st.stop()
+
+month = st.selectbox(
+    tr("overview.month"), months[::-1], format_func=lambda m: formats.month(m, lang), key="ov_month"
+)
+head = overview.headline(summary, month)
+st.caption(tr("overview.caption", scope=shell.scope_label(viewer), date=formats.day(month, lang)))
+
+# --- headline figures with month-over-month change
+c1, c2, c3 = st.columns(3)
+for col, key, cur, prev, fmt in (
+    (c1, "overview.clients", head.clients, head.prev_clients, lambda v: formats.count(v, lang)),
+    (c2, "overview.aum", head.aum, head.prev_aum, lambda v: formats.money(v, lang)),
+    (
+        c3, "overview.high_end", head.high_end_clients, head.prev_high_end_clients,
+        lambda v: formats.count(v, lang),
+    ),
+):  # fmt: skip
+    delta = formats.change(cur, prev)
+    col.metric(
+        tr(key),
+        fmt(cur),
+        None if delta is None else f"{delta:+.1%} {tr('overview.vs_prev')}",
+        border=True,
+    )
+
+# --- clients and AUM by tier (the pyramid: private banking on top)
+tiers = summary[summary["month_end"] == month].sort_values("rank", ascending=False).copy()
+tiers["label"] = [tr(f"tier.{x}") for x in tiers["tier"]]
+tiers["client_share"] = tiers["clients"] / tiers["clients"].sum()
+tiers["aum_share"] = tiers["aum"] / tiers["aum"].sum()
+colours = [charts.TIER_COLOURS[r] for r in tiers["rank"]]
+n_down = load_settings()["tiers"]["downgrade_after_months"]
+st.subheader(tr("overview.by_tier"), help=tr("overview.by_tier_help", n=n_down))
+fig = make_subplots(
+    rows=1, cols=2, shared_yaxes=True, horizontal_spacing=0.04,
+    subplot_titles=(tr("col.clients"), tr("col.aum")),
+)  # fmt: skip
+fig.add_bar(
+    x=tiers["clients"], y=tiers["label"], orientation="h", marker_color=colours,
+    text=[f"{formats.count(n, lang)} ({formats.pct(s)})" for n, s in zip(tiers["clients"], tiers["client_share"], strict=True)],
+    textposition="auto", hoverinfo="text", row=1, col=1,
+)  # fmt: skip
+fig.add_bar(
+    x=tiers["aum"], y=tiers["label"], orientation="h", marker_color=colours,
+    text=[f"{formats.money_short(a, lang)} ({formats.pct(s)})" for a, s in zip(tiers["aum"], tiers["aum_share"], strict=True)],
+    textposition="auto", hoverinfo="text", row=1, col=2,
+)  # fmt: skip
+fig.update_yaxes(type="category", categoryorder="array", categoryarray=list(tiers["label"][::-1]))
+fig.update_xaxes(showticklabels=False)
+fig.update_layout(showlegend=False)
+st.plotly_chart(charts.style(fig, 330), key="ov_tiers")
+
+# --- clients per tier over the months: one small panel per tier, each on its own scale
+trend = summary.copy()
+trend["label"] = [tr(f"tier.{x}") for x in trend["tier"]]
+st.subheader(tr("overview.tier_trend", n=len(months)))
+fig = px.line(
+    trend, x="month_end", y="clients", facet_col="label", facet_col_wrap=3, markers=True,
+    color="tier", color_discrete_sequence=charts.TIER_COLOURS,
+    category_orders={"label": [tr(f"tier.{x}") for x in trend.sort_values("rank")["tier"].unique()]},
+    labels={"month_end": "", "clients": tr("col.clients"), "label": ""},
+)  # fmt: skip
+fig.update_yaxes(matches=None, showticklabels=True, rangemode="tozero")
+fig.for_each_annotation(lambda a: a.update(text=a.text.split("=")[-1]))
+fig.update_layout(showlegend=False)
+st.plotly_chart(charts.style(fig, 420), key="ov_trend")
+
+left, right = st.columns(2)
+# --- AUM by product category
+with left:
+    st.subheader(tr("overview.by_category"))
+    cats = shell.cached(overview.aum_by_category, viewer, month)
+    cats["label"] = [tr(f"cat.{c}") for c in cats["category"]]
+    cats["text"] = [
+        f"{formats.money_short(a, lang)} ({formats.pct(s)})"
+        for a, s in zip(cats["aum"], cats["share"], strict=True)
+    ]
+    st.plotly_chart(
+        charts.hbar(cats, "aum", "label", "text", colours="#3c78b4", height=420), key="ov_cats"
+    )
+
+# --- RM books
+with right:
+    st.subheader(tr("overview.rm_books"))
+    books = shell.cached(overview.rm_books, viewer, month)
+    name_col = "name_zh" if lang == "zh" else "name_en"
+    books["rm"] = books[name_col].fillna(tr("overview.unassigned"))
+    table = books.assign(
+        aum_text=[formats.money(a, lang) for a in books["aum"]],
+        avg_text=[formats.money(a / n, lang) for a, n in zip(books["aum"], books["clients"], strict=True)],
+    )[["rm", "clients", "high_end", "aum_text", "avg_text"]]  # fmt: skip
+    st.dataframe(
+        table,
+        hide_index=True,
+        height=420,
+        column_config={
+            "rm": tr("col.rm"),
+            "clients": st.column_config.NumberColumn(tr("col.clients"), format="localized"),
+            "high_end": st.column_config.NumberColumn(tr("col.high_end"), format="localized"),
+            "aum_text": tr("col.aum"),
+            "avg_text": tr("col.avg_aum"),
+        },
+    )

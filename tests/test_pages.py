@@ -1,0 +1,113 @@
+"""Every page x every role x both languages renders in AppTest, and shows the viewer's numbers."""
+
+from __future__ import annotations
+
+import os
+import shutil
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from analytics import store
+from analytics.access import Scope
+from analytics.overview import headline, tier_summary
+from ui.i18n import EN, ZH
+from ui.shell import PAGES
+
+ROLES = ["trainer", "head_office", "manager", "manager:B002", "rm:R0001", "rm:R0009"]
+
+
+@pytest.fixture(scope="session")
+def app_data(demo_db_path, tmp_path_factory):
+    """A data folder with the small demo snapshot published as current; the app reads it."""
+    root = tmp_path_factory.mktemp("data")
+    copy = root / "incoming.duckdb"
+    shutil.copy(demo_db_path, copy)
+    published = store.publish_snapshot(copy, "demo", root)
+    old = os.environ.get("BRANCHLENS_DATA")
+    os.environ["BRANCHLENS_DATA"] = str(root)
+    yield published
+    if old is None:
+        os.environ.pop("BRANCHLENS_DATA", None)
+    else:
+        os.environ["BRANCHLENS_DATA"] = old
+
+
+def run_page(page_path: str, role: str, lang: str) -> AppTest:
+    at = AppTest.from_file("app.py", default_timeout=60)
+    at.query_params["as"] = role
+    at.query_params["lang"] = lang
+    at.run()
+    if page_path != PAGES[0].path:
+        at.switch_page(page_path)
+        at.run()
+    return at
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("page", [p.path for p in PAGES])
+def test_page_renders(app_data, page, role, lang):
+    at = run_page(page, role, lang)
+    assert not at.exception, [e.value for e in at.exception]
+    assert not at.error, [e.value for e in at.error]
+    table = ZH if lang == "zh" else EN
+    spec = next(p for p in PAGES if p.path == page)
+    assert at.title[0].value == table[spec.title_key]
+
+
+def expected_headline(wh, where_sql, params):
+    """Clients and AUM of the latest month, counted independently from holdings_monthly."""
+    return wh.query(
+        f"""
+        SELECT COUNT(DISTINCT h.client_id) AS clients,
+               SUM(COALESCE(h.avg_balance, h.balance))::DOUBLE AS aum
+        FROM holdings_monthly h JOIN clients c USING (client_id)
+        WHERE h.month_end = (SELECT MAX(month_end) FROM holdings_monthly) AND {where_sql}
+        """,
+        params,
+    ).iloc[0]
+
+
+def test_overview_numbers_follow_scope(demo_db_path):
+    """For a sample of RMs and for each branch manager the overview's headline equals an
+    independent SQL count over holdings, and a manager sees exactly their branch."""
+    wh = store.open_warehouse(demo_db_path)
+    rms = wh.query("SELECT rm_id, branch_id FROM rms ORDER BY rm_id")
+    sample = rms.iloc[:: max(1, len(rms) // 5)]
+    for rm_id, branch_id in zip(sample["rm_id"], sample["branch_id"], strict=True):
+        head = headline(tier_summary(wh, Scope("rm", (branch_id,), rm_id=rm_id)))
+        want = expected_headline(wh, "c.rm_id = ?", [rm_id])
+        assert head.clients == want["clients"] > 0
+        assert head.aum == pytest.approx(want["aum"], rel=1e-9)
+    total = 0
+    for branch_id in wh.query("SELECT branch_id FROM branches")["branch_id"]:
+        head = headline(tier_summary(wh, Scope("manager", (branch_id,))))
+        want = expected_headline(wh, "c.branch_id = ?", [branch_id])
+        assert head.clients == want["clients"] and head.aum == pytest.approx(want["aum"])
+        total += head.clients
+    everyone = headline(tier_summary(wh, Scope("head_office")))
+    assert everyone.clients == total  # the branches partition the bank
+
+
+def test_overview_page_shows_the_rms_count(app_data, demo_db_path):
+    wh = store.open_warehouse(demo_db_path)
+    want = expected_headline(wh, "c.rm_id = ?", ["R0001"])
+    at = run_page(PAGES[0].path, "rm:R0001", "en")
+    assert at.metric[0].value == f"{int(want['clients']):,}"
+
+
+def test_language_switch_changes_labels(app_data):
+    at = run_page(PAGES[0].path, "trainer", "zh")
+    assert at.title[0].value == ZH["overview.title"]
+    at.sidebar.segmented_control[0].set_value("en").run()
+    assert at.title[0].value == EN["overview.title"]
+    assert at.query_params["lang"] == ["en"] or at.query_params["lang"] == "en"
+
+
+def test_role_switcher_changes_scope(app_data):
+    at = run_page(PAGES[0].path, "head_office", "en")
+    everyone = at.metric[0].value
+    at.sidebar.selectbox[0].set_value("rm:R0001").run()
+    assert not at.exception
+    assert at.metric[0].value != everyone
