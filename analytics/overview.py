@@ -103,7 +103,8 @@ def aum_by_category(wh: Database, scope: Scope, month_end: date) -> pd.DataFrame
 def rm_books(wh: Database, scope: Scope, month_end: date) -> pd.DataFrame:
     """Each RM's book in one month: rm_id, name_zh, name_en, clients, aum (yuan), high_end.
 
-    Clients without an RM form one row with rm_id NULL, so nothing in scope goes uncounted.
+    Clients without an RM form one row with rm_id NULL (listed last), so nothing in scope goes
+    uncounted. Largest book first.
     """
     held, params = held_tiers_sql(scope)
     first_high = tier_names().index(load_settings()["tiers"]["high_end_from"])
@@ -113,7 +114,8 @@ def rm_books(wh: Database, scope: Scope, month_end: date) -> pd.DataFrame:
                COUNT(*) FILTER (WHERE t.tier >= ?) AS high_end
         FROM ({held}) t LEFT JOIN rms r USING (rm_id)
         WHERE t.month_end = ?
-        GROUP BY ALL ORDER BY aum DESC
+        GROUP BY t.rm_id, r.name_zh, r.name_en
+        ORDER BY t.rm_id IS NULL, aum DESC  -- the no-RM row last
         """,
         [first_high, *params, month_end],  # in the order the ? appear
     )

@@ -20,7 +20,7 @@ if head is None:
     st.info(tr("overview.empty"))
     st.stop()
 
-month = st.selectbox(
+month = st.columns([1, 3])[0].selectbox(
     tr("overview.month"), months[::-1], format_func=lambda m: formats.month(m, lang), key="ov_month"
 )
 head = overview.headline(summary, month)
@@ -82,11 +82,12 @@ fig = px.line(
     labels={"month_end": "", "clients": tr("col.clients"), "label": ""},
 )  # fmt: skip
 fig.update_yaxes(matches=None, showticklabels=True, rangemode="tozero")
+fig.update_xaxes(tickformat="%Y-%m")
 fig.for_each_annotation(lambda a: a.update(text=a.text.split("=")[-1]))
 fig.update_layout(showlegend=False)
 st.plotly_chart(charts.style(fig, 420), key="ov_trend")
 
-left, right = st.columns(2)
+left, right = st.columns([5, 6])
 # --- AUM by product category
 with left:
     st.subheader(tr("overview.by_category"))
@@ -113,7 +114,7 @@ with right:
     st.dataframe(
         table,
         hide_index=True,
-        height=420,
+        height=min(420, 35 * (len(table) + 1) + 3),
         column_config={
             "rm": tr("col.rm"),
             "clients": st.column_config.NumberColumn(tr("col.clients"), format="localized"),

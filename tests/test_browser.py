@@ -91,14 +91,14 @@ def shot(page, name: str) -> None:
 
 
 def test_overview_switches_language(server, browser):
-    page = browser.new_page(viewport={"width": 1400, "height": 1000}, locale="zh-CN")
+    page = browser.new_page(viewport={"width": 1400, "height": 2000}, locale="zh-CN")
     page.goto(server + "/?as=manager")
     title = page.get_by_role("heading", name="网点总览")
     title.wait_for(timeout=60_000)
     page.get_by_text("客户与 AUM 分层").first.wait_for(timeout=30_000)
     page.wait_for_timeout(1500)  # let the charts draw
     shot(page, "overview-zh")
-    page.get_by_role("button", name="English").click()
+    page.get_by_test_id("stSidebar").get_by_text("English", exact=True).click()
     page.get_by_role("heading", name="Branch overview").wait_for(timeout=30_000)
     assert page.get_by_text("Clients and AUM by tier").first.is_visible()
     assert page.get_by_role("heading", name="网点总览").count() == 0

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+from pathlib import Path
 
 import pytest
 from streamlit.testing.v1 import AppTest
@@ -14,6 +15,7 @@ from analytics.overview import headline, tier_summary
 from ui.i18n import EN, ZH
 from ui.shell import PAGES
 
+APP = str(Path(__file__).resolve().parent.parent / "app.py")
 ROLES = ["trainer", "head_office", "manager", "manager:B002", "rm:R0001", "rm:R0009"]
 
 
@@ -34,7 +36,7 @@ def app_data(demo_db_path, tmp_path_factory):
 
 
 def run_page(page_path: str, role: str, lang: str) -> AppTest:
-    at = AppTest.from_file("app.py", default_timeout=60)
+    at = AppTest.from_file(APP, default_timeout=60)
     at.query_params["as"] = role
     at.query_params["lang"] = lang
     at.run()

@@ -31,4 +31,5 @@ def hbar(df: pd.DataFrame, x: str, y: str, text: str, colours=None, height: int 
         )
     )  # fmt: skip
     fig.update_yaxes(autorange="reversed", type="category")
+    fig.update_xaxes(showticklabels=False)  # every bar carries its own label
     return style(fig, height)
