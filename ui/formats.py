@@ -67,3 +67,8 @@ def day(d: date, lang: str) -> str:
 def month(d: date, lang: str) -> str:
     """A month: zh ``2026年10月``, en ``Oct 2026``."""
     return f"{d.year}年{d.month}月" if lang == "zh" else d.strftime("%b %Y")
+
+
+def md(text: str) -> str:
+    """Escape Markdown's emphasis characters so masked values (``138****5678``) show as typed."""
+    return str(text).replace("\\", "\\\\").replace("*", "\\*").replace("_", "\\_")

@@ -40,6 +40,10 @@ PAGES: tuple[PageSpec, ...] = (
         "section.branch",
     ),
     PageSpec(
+        "client", "pages/client.py", "client", "page.client", ":material/person:",
+        "section.clients",
+    ),
+    PageSpec(
         "settings", "pages/settings.py", "settings", "page.settings", ":material/tune:",
         "section.rules",
     ),
@@ -164,8 +168,31 @@ def workspace() -> store.Database:
     return store.open_workspace()
 
 
+def main() -> None:
+    """The whole app: page config, viewer, navigation by role, sidebar, then the chosen page."""
+    st.set_page_config(
+        page_title="BranchLens", page_icon=":material/account_balance:", layout="wide"
+    )
+    viewer = current_viewer()
+    nav = st.navigation(navigation(viewer))
+    sidebar(viewer)
+    st.session_state["_in_app"] = True
+    try:
+        nav.run()
+    finally:
+        st.session_state["_in_app"] = False
+
+
 def page(page_id: str) -> Viewer:
-    """The guard every page starts with: the viewer, or a stop with a message if refused."""
+    """The guard every page starts with: the viewer, or a stop with a message if refused.
+
+    A first visitor whose URL names a page can have that script run directly, without app.py
+    (Streamlit still knows the ``pages/`` folder then). The guard notices and runs the app itself,
+    so the visitor gets the same navigation, sidebar and role checks as everyone else.
+    """
+    if not st.session_state.get("_in_app"):
+        main()
+        st.stop()
     viewer = current_viewer()
     if viewer.scope.role not in PAGES_BY_ID[page_id].roles:
         st.error(viewer.t("access.page_refused"))
@@ -257,6 +284,21 @@ def navigation(viewer: Viewer) -> dict[str, list]:
                 )
             )
     return sections
+
+
+# ---------------------------------------------------------------------------- audit
+
+
+def audit(viewer: Viewer, action: str, client_ids=(), detail: str = "", once: bool = False) -> None:
+    """Append to the audit log who viewed, unmasked or exported which clients' data. With
+    ``once``, the same event is recorded once per browser session (not on every rerun)."""
+    event = store.AuditEvent(viewer.scope.viewer_id, action, tuple(client_ids), detail)
+    if once:
+        seen = st.session_state.setdefault("_audited", set())
+        if event in seen:
+            return
+        seen.add(event)
+    store.AuditLog().record(event)
 
 
 # ---------------------------------------------------------------------------- cached analytics

@@ -1,0 +1,181 @@
+"""客户360 One client: identity, KYC, segments, AUM trend, holdings, activity, talking points."""
+
+import pandas as pd
+import plotly.graph_objects as go
+import streamlit as st
+
+from analytics import client360, clusters, rfm, threshold, value
+from analytics.access import AccessDenied
+from analytics.settings import tier_lines
+from ui import charts, describe, formats, shell
+
+viewer = shell.page("client")
+tr, lang = viewer.t, viewer.lang
+name_col = "name_zh" if lang == "zh" else "name_en"
+
+st.title(tr("client.title"))
+client_id = st.text_input(
+    tr("client.pick"), value=st.query_params.get("client", ""), help=tr("client.pick_help")
+).strip()
+if not client_id:
+    st.info(tr("client.pick_help"))
+    st.stop()
+st.query_params["client"] = client_id
+
+try:
+    card = shell.cached(client360.client_card, viewer, client_id)
+except AccessDenied:
+    st.error(tr("client.refused"))
+    st.stop()
+shell.audit(viewer, "view", [client_id], "client360", once=True)
+
+if client360.may_unmask(viewer.scope, card.branch_id, card.rm_id) and st.toggle(
+    tr("client.unmask")
+):
+    card = client360.client_card(
+        shell.warehouse(viewer.snapshot_path), viewer.scope, client_id, True
+    )
+    shell.audit(viewer, "unmask", [client_id], "client360", once=True)
+else:
+    st.caption(tr("client.masked_note"))
+
+# --- who the client is
+ident, kyc, segs = st.columns(3)
+with ident.container(border=True):
+    st.markdown(
+        f"**{tr('client.identity')}** · {formats.md(getattr(card, name_col))} · `{card.client_id}`"
+    )
+    st.markdown(
+        f"{tr('client.gender_age')}: {tr('client.age_value', gender=tr(f'gender.{card.gender}'), age=card.age)}  \n"
+        f"{tr('client.occupation')}: {tr(f'occupation.{card.occupation}')}  \n"
+        f"{tr('client.family')}: {describe.family(card, lang)}  \n"
+        f"{tr('client.id_number')}: {formats.md(card.id_number)}  \n"
+        f"{tr('client.phone')}: {formats.md(card.phone)}  \n"
+        f"{tr('client.address')}: {formats.md(card.address)}"
+    )
+with kyc.container(border=True):
+    stale = f" ⚠️ {tr('client.risk_stale')}" if card.risk_stale else ""
+    yes_no = {True: tr("common.yes"), False: tr("common.no")}
+    rm = getattr(card, f"rm_{name_col}") or tr("client.no_rm")
+    st.markdown(
+        f"**{tr('client.kyc')}**  \n"
+        f"{tr('client.risk_level')}: **{card.risk_level}** · {tr('client.risk_assessed')} "
+        f"{formats.day(card.risk_assessed_on, lang)}{stale}  \n"
+        f"{tr('client.income_spending')}: {formats.money(card.monthly_income, lang)} / "
+        f"{formats.money(card.monthly_spending, lang)}  \n"
+        f"{tr('client.payroll')}: {yes_no[card.payroll]} · {tr('client.pension')}: "
+        f"{yes_no[card.pension]} · {tr('client.mobile')}: {yes_no[card.mobile_banking]}  \n"
+        f"{tr('client.rm')}: {rm} · {tr('client.open_date')}: {formats.day(card.open_date, lang)}"
+    )
+
+# --- where the client sits in each segmentation (computed for the viewer's scope, cached)
+trend = shell.cached(client360.aum_trend, viewer, client_id)
+tiers = shell.cached(value.value_tiers, viewer).set_index("client_id")
+scores = shell.cached(value.value_scores, viewer).set_index("client_id")
+segments = shell.cached(rfm.retail_rfm, viewer).set_index("client_id")
+groups = shell.cached(clusters.behaviour_clusters, viewer)
+near = shell.cached(threshold.threshold_clients, viewer)
+near = near[near["client_id"] == client_id]
+with segs.container(border=True):
+    cluster_no = groups.assignments.set_index("client_id")["cluster"].get(client_id)
+    cluster_text = (
+        f"{tr('cluster.name', n=int(cluster_no) + 1)}（{describe.cluster(groups.traits.get(int(cluster_no), []), lang)}）"
+        if cluster_no is not None
+        else tr("common.none")
+    )
+    status = []
+    for row in near.itertuples():
+        kind = tr(f"th.{row.kind}")
+        if row.kind == "relationship":
+            status.append(
+                tr("client.threshold_missing", kind=kind, missing=tr(f"missing.{row.missing}"))
+            )
+        else:
+            status.append(
+                tr("client.threshold_gap", kind=kind, tier=tr(f"tier.{row.line_tier}"),
+                   gap=formats.money(row.gap, lang))
+            )  # fmt: skip
+    tier_now = tr(f"tier.{trend['tier'].iloc[-1]}") if len(trend) else tr("common.none")
+    aum_now = formats.money(trend["aum"].iloc[-1] if len(trend) else 0, lang)
+    value_tier = tr(f"vt.{tiers.at[client_id, 'value_tier']}")
+    segment = tr(f"rfm.{segments.at[client_id, 'segment']}")
+    st.markdown(
+        f"**{tr('client.segments')}**  \n"
+        f"{tr('client.tier')}: **{tier_now}** · AUM {aum_now}  \n"
+        f"{tr('client.value_tier')}: {value_tier} · "
+        f"{tr('client.value_score')}: {scores.at[client_id, 'value_score']:.0f}  \n"
+        f"{tr('client.rfm')}: {segment} ({segments.at[client_id, 'rfm_code']})  \n"
+        f"{tr('client.cluster')}: {cluster_text}  \n"
+        f"{tr('client.threshold')}: {tr('common.list_sep').join(status) or tr('client.not_threshold')}"
+    )
+
+# --- AUM over the months, with the tier lines inside the chart's range
+left, right = st.columns([3, 2])
+with left:
+    st.subheader(tr("client.aum_trend"))
+    unit, unit_label = formats.money_axis(lang)
+    fig = go.Figure(go.Scatter(x=trend["month_end"], y=trend["aum"] / unit, mode="lines+markers",
+                               line_color="#3c78b4", hovertemplate="%{x|%Y-%m}: %{y:,.1f}<extra></extra>"))  # fmt: skip
+    low, high = (trend["aum"].min() * 0.5, trend["aum"].max() * 1.25) if len(trend) else (0, 0)
+    for rank, (name, line) in enumerate(tier_lines()):
+        if low <= line <= high and line > 0:  # only the lines near the client's AUM
+            fig.add_hline(y=line / unit, line_dash="dash", line_color=charts.TIER_COLOURS[rank],
+                          annotation_text=tr(f"tier.{name}"), annotation_position="top left")  # fmt: skip
+    fig.update_xaxes(tickformat="%Y-%m")
+    fig.update_yaxes(rangemode="tozero", title_text=unit_label, tickformat=",.0f")
+    st.plotly_chart(charts.style(fig, 320), key="client_trend")
+with right:
+    st.subheader(tr("client.talking_points"))
+    points = shell.cached(client360.talking_points, viewer, client_id)
+    for code, fields in points:
+        st.markdown(f"- {describe.talking_point(code, fields, lang)}")
+    if not points:
+        st.caption(tr("client.no_points"))
+
+st.subheader(tr("client.holdings"))
+pos = shell.cached(client360.holdings, viewer, client_id)
+if pos.empty:
+    st.caption(tr("client.no_holdings"))
+else:
+    st.dataframe(
+        pd.DataFrame({
+            tr("col.category"): [tr(f"cat.{c}") for c in pos["category"]],
+            tr("col.product"): pos[name_col],
+            tr("col.risk"): pos["risk_level"],
+            tr("col.balance"): [formats.money(v, lang) for v in pos["balance"]],
+            tr("col.pnl"): [formats.money(v, lang) for v in pos["pnl"]],
+            tr("col.pnl_pct"): [formats.pct(v) for v in pos["pnl_pct"]],
+            tr("col.maturity"): [formats.day(pd.Timestamp(d).date(), lang) if pd.notna(d) else "" for d in pos["maturity_date"]],
+        }),
+        hide_index=True,
+    )  # fmt: skip
+
+txns, contacts = st.tabs([tr("client.transactions"), tr("client.contacts")])
+with txns:
+    tx = shell.cached(client360.recent_transactions, viewer, client_id)
+    st.dataframe(
+        pd.DataFrame({
+            tr("col.date"): [formats.day(pd.Timestamp(d).date(), lang) for d in tx["txn_date"]],
+            tr("col.type"): [tr(f"txn.{x}") for x in tx["txn_type"]],
+            tr("col.amount"): [formats.money(v, lang) for v in tx["amount"]],
+            tr("col.channel"): [tr(f"channel.{x}") for x in tx["channel"]],
+            tr("col.product"): tx["product_zh" if lang == "zh" else "product_en"].fillna(""),
+            tr("col.counterparty"): tx["counterparty_bank"].fillna(""),
+        }),
+        hide_index=True,
+    )  # fmt: skip
+with contacts:
+    ch = shell.cached(client360.contact_history, viewer, client_id)
+    if ch.empty:
+        st.caption(tr("client.no_contacts"))
+    else:
+        st.dataframe(
+            pd.DataFrame({
+                tr("col.date"): [formats.day(d, lang) for d in ch["contact_date"]],
+                tr("col.channel"): [tr(f"channel.{x}") for x in ch["channel"]],
+                tr("col.topic"): [tr(f"topic.{x}") if pd.notna(x) else "" for x in ch["topic"]],
+                tr("col.outcome"): [tr(f"outcome.{x}") for x in ch["outcome"]],
+                tr("col.note"): ch["note"].fillna(""),
+            }),
+            hide_index=True,
+        )  # fmt: skip
