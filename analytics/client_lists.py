@@ -17,7 +17,7 @@ from analytics import privacy
 from analytics.access import Scope
 from analytics.settings import load_settings
 from analytics.store import Database
-from analytics.tiers import held_tiers_sql, tier_names
+from analytics.tiers import held_tiers_sql, tier_names, tier_window_start
 
 BASE_COLUMNS = ("client_id", "name_zh", "name_en", "rm_id", "rm_zh", "rm_en", "age", "aum", "tier")
 SORTABLE = ("aum", "value_score", "age", "client_id")
@@ -50,7 +50,8 @@ def client_list(
     member_cols = [] if members is None else [c for c in members.columns if c != "client_id"]
     if sort_by not in SORTABLE and sort_by not in member_cols:
         raise ValueError(f"cannot sort by {sort_by!r}")
-    held, held_params = held_tiers_sql(scope)
+    latest = wh.scalar("SELECT MAX(month_end) FROM client_aum_monthly")
+    held, held_params = held_tiers_sql(scope, first=tier_window_start(latest), last=latest)
     where, params = scope.where("c")
     as_of = wh.scalar("SELECT value FROM meta WHERE key = 'as_of'")
     with wh.cursor() as cur:

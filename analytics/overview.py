@@ -15,7 +15,7 @@ import pandas as pd
 from analytics.access import Scope
 from analytics.settings import load_settings
 from analytics.store import Database
-from analytics.tiers import held_tiers_sql, tier_names
+from analytics.tiers import held_tiers_sql, tier_names, tier_window_start
 
 
 def tier_summary(wh: Database, scope: Scope) -> pd.DataFrame:
@@ -106,7 +106,7 @@ def rm_books(wh: Database, scope: Scope, month_end: date) -> pd.DataFrame:
     Clients without an RM form one row with rm_id NULL (listed last), so nothing in scope goes
     uncounted. Largest book first.
     """
-    held, params = held_tiers_sql(scope)
+    held, params = held_tiers_sql(scope, first=tier_window_start(month_end), last=month_end)
     first_high = tier_names().index(load_settings()["tiers"]["high_end_from"])
     return wh.query(
         f"""

@@ -9,6 +9,8 @@ the window is shorter (what came before is not in the snapshot).
 
 from __future__ import annotations
 
+from datetime import date
+
 from analytics.access import Scope
 from analytics.settings import load_settings, tier_lines
 
@@ -38,13 +40,24 @@ def raw_tier_sql(column: str, settings: dict | None = None) -> tuple[str, list]:
     return "CASE " + " ".join(whens) + " ELSE 0 END", params
 
 
-def held_tiers_sql(scope: Scope, settings: dict | None = None) -> tuple[str, list]:
-    """SQL of a relation (month_end, client_id, branch_id, rm_id, aum, raw_tier, tier) over every
-    month in the snapshot for the clients in ``scope``; ``tier`` applies the downgrade rule."""
+def held_tiers_sql(
+    scope: Scope,
+    settings: dict | None = None,
+    first: date | None = None,
+    last: date | None = None,
+) -> tuple[str, list]:
+    """SQL of a relation (month_end, client_id, branch_id, rm_id, aum, raw_tier, tier) for the
+    clients in ``scope``; ``tier`` applies the downgrade rule. With ``first``/``last`` only the
+    month-ends in that range are read (much faster at scale); a held tier needs
+    ``downgrade_after_months - 1`` earlier months, so start the range that far before the first
+    month whose tier you use (``analytics.migration.tier_window_start``)."""
     settings = settings or load_settings()
     n = int(settings["tiers"]["downgrade_after_months"])
     case, case_params = raw_tier_sql("a.aum", settings)
     where, where_params = scope.where("a")
+    if first is not None or last is not None:
+        where += " AND a.month_end BETWEEN COALESCE(?, a.month_end) AND COALESCE(?, a.month_end)"
+        where_params = [*where_params, first, last]
     sql = f"""
         SELECT month_end, client_id, branch_id, rm_id, aum, raw_tier,
                MAX(raw_tier) OVER (PARTITION BY client_id ORDER BY month_end
@@ -53,3 +66,16 @@ def held_tiers_sql(scope: Scope, settings: dict | None = None) -> tuple[str, lis
               FROM client_aum_monthly a WHERE {where})
     """
     return sql, case_params + where_params
+
+
+def month_start(month: date, months_back: int = 0) -> date:
+    """The first day of the month ``months_back`` months before ``month``'s month."""
+    index = month.year * 12 + month.month - 1 - months_back
+    return date(index // 12, index % 12 + 1, 1)
+
+
+def tier_window_start(month: date, extra_months: int = 0) -> date:
+    """The first day of the earliest month whose AUM decides the held tier at ``month``
+    (``[tiers] downgrade_after_months`` - 1 months back), ``extra_months`` earlier still."""
+    n = int(load_settings()["tiers"]["downgrade_after_months"])
+    return month_start(month, max(n - 1, 0) + extra_months)
