@@ -158,3 +158,26 @@ def migration_summary(
         new_aum=float(row["new_aum"]),
         gone_aum=float(row["gone_aum"]),
     )
+
+
+def migrated_clients(wh: Database, scope: Scope, from_month: date, to_month: date) -> pd.DataFrame:
+    """The clients behind ``tier_migration``'s cells: client_id, from_tier, to_tier, movement,
+    for clients present in both months."""
+    held, params = held_tiers_between(
+        scope, tier_window_start(min(from_month, to_month)), max(from_month, to_month)
+    )
+    df = wh.query(
+        f"""
+        WITH held AS ({held})
+        SELECT f.client_id, f.tier AS from_rank, t.tier AS to_rank
+        FROM held f JOIN held t ON t.client_id = f.client_id
+        WHERE f.month_end = ? AND t.month_end = ?
+        ORDER BY f.client_id
+        """,
+        [*params, from_month, to_month],
+    )
+    names = tier_names()
+    df["from_tier"] = [names[r] for r in df["from_rank"]]
+    df["to_tier"] = [names[r] for r in df["to_rank"]]
+    df["movement"] = [_movement(a, b) for a, b in zip(df["from_rank"], df["to_rank"], strict=True)]
+    return df[["client_id", "from_tier", "to_tier", "movement"]]

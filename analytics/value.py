@@ -37,6 +37,7 @@ from __future__ import annotations
 
 from datetime import date
 
+import numpy as np
 import pandas as pd
 
 from analytics.access import Scope
@@ -399,3 +400,24 @@ def value_scores(wh: Database, scope: Scope, as_of: date | None = None) -> pd.Da
         *out_params,
     ]
     return wh.query(sql, params)[cols]
+
+
+def client_scores(wh: Database, scope: Scope, as_of: date | None = None) -> pd.DataFrame:
+    """Per client in scope: value_score (0-100) and value_tier (MVC/MGC/LVC/BZ), the two
+    columns every client list shows."""
+    scores = value_scores(wh, scope, as_of)[["client_id", "value_score"]]
+    tiers = value_tiers(wh, scope, as_of)[["client_id", "value_tier"]]
+    return scores.merge(tiers, on="client_id", how="outer")
+
+
+def pareto_curve(actual: pd.Series, points: int = 101) -> pd.DataFrame:
+    """The concentration curve of contribution: for the top x share of clients (ranked by actual
+    value, largest first), the share y of the total positive contribution they bring. ``points``
+    evenly spaced client shares from 0 to 1 (a plot needs no more)."""
+    values = np.sort(np.clip(actual.to_numpy(dtype=float), 0, None))[::-1]
+    if len(values) == 0 or values.sum() == 0:
+        return pd.DataFrame({"client_share": [0.0, 1.0], "value_share": [0.0, 1.0]})
+    cum = np.concatenate([[0.0], np.cumsum(values) / values.sum()])
+    x = np.linspace(0, 1, points)
+    y = np.interp(x * len(values), np.arange(len(values) + 1), cum)
+    return pd.DataFrame({"client_share": x, "value_share": y})

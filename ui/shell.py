@@ -40,6 +40,10 @@ PAGES: tuple[PageSpec, ...] = (
         "section.branch",
     ),
     PageSpec(
+        "segmentation", "pages/segmentation.py", "segmentation", "page.segmentation",
+        ":material/donut_small:", "section.clients",
+    ),
+    PageSpec(
         "client", "pages/client.py", "client", "page.client", ":material/person:",
         "section.clients",
     ),
