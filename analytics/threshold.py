@@ -88,6 +88,7 @@ THRESHOLD_COLUMNS = [
     "aum",
     "gap",
     "closable",
+    "ease",
     "maturing_amount",
     "inflow_amount",
     "reason",
@@ -396,8 +397,8 @@ def threshold_clients(
     ``band`` (if given) is used for both the upgrade and the downgrade band; otherwise each comes
     from settings. Columns: client_id, branch_id, rm_id, kind ('upgrade' | 'downgrade' |
     'relationship'), tier (held), line_tier (NaN for relationship), aum, gap (upgrade: line - aum;
-    downgrade: gap_to_keep; relationship: NaN), and the detail columns closable, maturing_amount,
-    inflow_amount (upgrade), reason, months_below (downgrade), missing (relationship); NA elsewhere.
+    downgrade: gap_to_keep; relationship: NaN), and the detail columns closable, ease,
+    maturing_amount, inflow_amount (upgrade), reason, months_below (downgrade), missing (relationship); NA elsewhere.
     """
     up = upgrade_near_miss(wh, scope, band, as_of).assign(kind="upgrade")
     down = downgrade_risk(wh, scope, band, as_of).assign(kind="downgrade")
@@ -415,6 +416,7 @@ def threshold_clients(
             "inflow_amount": "float64",
             "closable": "boolean",
             "months_below": "Int64",
+            "ease": "Int64",
         }
     )
 

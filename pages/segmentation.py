@@ -153,9 +153,9 @@ with tabs[5]:  # tier migration between two month-ends
     src = a.selectbox(
         tr("seg.from_month"), months[:-1], index=0, format_func=lambda m: formats.month(m, lang)
     )
-    dst = b.selectbox(tr("seg.to_month"), [m for m in months if m > src], index=None or 0,
+    later = [m for m in months if m > src]
+    dst = b.selectbox(tr("seg.to_month"), later, index=len(later) - 1,
                       format_func=lambda m: formats.month(m, lang))  # fmt: skip
-    dst = [m for m in months if m > src][-1] if dst is None else dst
     summary = shell.cached(migration.migration_summary, viewer, src, dst)
     cols = st.columns(5)
     for col, key, n in zip(cols, ("seg.upgrades", "seg.downgrades", "seg.stayers", "seg.new", "seg.gone"),

@@ -44,6 +44,10 @@ PAGES: tuple[PageSpec, ...] = (
         ":material/donut_small:", "section.clients",
     ),
     PageSpec(
+        "threshold", "pages/threshold.py", "threshold", "page.threshold",
+        ":material/trending_up:", "section.clients",
+    ),
+    PageSpec(
         "client", "pages/client.py", "client", "page.client", ":material/person:",
         "section.clients",
     ),
