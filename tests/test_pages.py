@@ -12,6 +12,7 @@ from streamlit.testing.v1 import AppTest
 from analytics import store
 from analytics.access import Scope
 from analytics.overview import headline, tier_summary
+from analytics.privacy import mask_name
 from ui.i18n import EN, ZH
 from ui.shell import PAGES
 
@@ -35,10 +36,12 @@ def app_data(demo_db_path, tmp_path_factory):
         os.environ["BRANCHLENS_DATA"] = old
 
 
-def run_page(page_path: str, role: str, lang: str) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=60)
+def run_page(page_path: str, role: str, lang: str, **params) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=90)
     at.query_params["as"] = role
     at.query_params["lang"] = lang
+    for key, value in params.items():
+        at.query_params[key] = value
     at.run()
     if page_path != PAGES[0].path:
         at.switch_page(page_path)
@@ -113,3 +116,63 @@ def test_role_switcher_changes_scope(app_data):
     at.sidebar.selectbox[0].set_value("rm:R0001").run()
     assert not at.exception
     assert at.metric[0].value != everyone
+
+
+def own_and_other_client(path):
+    """One client of R0001 and one client of another RM of the same branch."""
+    wh = store.open_warehouse(path)
+    mine = wh.scalar("SELECT MIN(client_id) FROM clients WHERE rm_id = 'R0001'")
+    other = wh.scalar(
+        "SELECT MIN(client_id) FROM clients WHERE rm_id <> 'R0001' AND branch_id = "
+        "(SELECT branch_id FROM rms WHERE rm_id = 'R0001')"
+    )
+    return mine, other
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+@pytest.mark.parametrize("role", ROLES)
+def test_client_view_renders_with_a_client(app_data, demo_db_path, role, lang):
+    mine, _ = own_and_other_client(demo_db_path)
+    at = run_page("pages/client.py", role, lang, client=mine)
+    assert not at.exception, [e.value for e in at.exception]
+    table = ZH if lang == "zh" else EN
+    if role in ("rm:R0001", "trainer", "head_office", "manager"):
+        assert not at.error
+        assert any(mine in m.value for m in at.markdown)
+    else:  # another branch's manager or another RM: refused
+        assert at.error[0].value == table["client.refused"]
+
+
+def test_rm_opening_another_rms_client_sees_only_the_refusal(app_data, demo_db_path):
+    _, other = own_and_other_client(demo_db_path)
+    wh = store.open_warehouse(demo_db_path)
+    name = wh.scalar("SELECT name_zh FROM clients WHERE client_id = ?", [other])
+    at = run_page("pages/client.py", "rm:R0001", "zh", client=other)
+    assert [e.value for e in at.error] == [ZH["client.refused"]]
+    shown = " ".join(m.value for m in at.markdown) + " ".join(c.value for c in at.caption)
+    assert other not in shown and name not in shown and mask_name(name) not in shown
+    assert not at.dataframe and not at.metric
+
+
+def test_unknown_client_gets_the_same_refusal(app_data):
+    at = run_page("pages/client.py", "head_office", "en", client="C99999999")
+    assert [e.value for e in at.error] == [EN["client.refused"]]
+
+
+def test_segmentation_lists_the_picked_segment(app_data):
+    at = run_page("pages/segmentation.py", "manager", "en")
+    assert not at.exception
+    at.selectbox(key="seg_pick").set_value("value_tier:BZ").run()
+    assert not at.exception
+    assert at.subheader[-1].value == EN["seg.list_title"].format(what=EN["vt.BZ"])
+    listed = at.dataframe[-1].value
+    assert len(listed) > 0 and set(listed[EN["client.value_tier"]]) == {EN["vt.BZ"]}
+
+
+def test_threshold_view_lists_clients_under_a_line(app_data):
+    at = run_page("pages/threshold.py", "manager", "zh")
+    assert not at.exception
+    listed = at.dataframe[0].value
+    assert len(listed) > 0
+    gaps_positive = listed[ZH["col.gap"]].str.len() > 0
+    assert gaps_positive.all()
