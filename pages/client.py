@@ -79,10 +79,11 @@ near = near[near["client_id"] == client_id]
 with segs.container(border=True):
     cluster_no = groups.assignments.set_index("client_id")["cluster"].get(client_id)
     cluster_text = (
-        f"{tr('cluster.name', n=int(cluster_no) + 1)}（{describe.cluster(groups.traits.get(int(cluster_no), []), lang)}）"
+        tr("client.cluster_value", name=tr("cluster.name", n=int(cluster_no) + 1),
+           traits=describe.cluster(groups.traits.get(int(cluster_no), []), lang))
         if cluster_no is not None
         else tr("common.none")
-    )
+    )  # fmt: skip
     status = []
     for row in near.itertuples():
         kind = tr(f"th.{row.kind}")
@@ -122,7 +123,7 @@ with left:
             fig.add_hline(y=line / unit, line_dash="dash", line_color=charts.TIER_COLOURS[rank],
                           annotation_text=tr(f"tier.{name}"), annotation_position="top left")  # fmt: skip
     fig.update_xaxes(tickformat="%Y-%m")
-    fig.update_yaxes(rangemode="tozero", title_text=unit_label, tickformat=",.0f")
+    fig.update_yaxes(rangemode="tozero", title_text=unit_label, tickformat=",.2~f")
     st.plotly_chart(charts.style(fig, 320), key="client_trend")
 with right:
     st.subheader(tr("client.talking_points"))

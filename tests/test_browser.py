@@ -106,3 +106,56 @@ def test_overview_switches_language(server, browser):
     page.wait_for_timeout(1500)
     shot(page, "overview-en")
     page.close()
+
+
+def click_bar(page, index: int) -> None:
+    """Click the index-th visible bar of the Plotly charts on screen, as a person would (Plotly
+    takes clicks on its drag layer, so the mouse goes to the bar's centre)."""
+    bars = page.locator("g.trace.bars path")
+    visible: list[int] = []
+    for _ in range(60):  # the chart may still be drawing
+        visible = [i for i in range(bars.count()) if bars.nth(i).is_visible()]
+        if len(visible) > index:
+            break
+        page.wait_for_timeout(500)
+    box = bars.nth(visible[index]).bounding_box()
+    x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+    page.mouse.move(x, y)
+    page.wait_for_timeout(300)
+    page.mouse.click(x, y)
+
+
+def test_segment_to_list_to_client(server, browser):
+    """Segmentation: click the RFM segment 'Important to develop', its list appears, a click on
+    the first row opens that very client."""
+    page = browser.new_page(viewport={"width": 1400, "height": 1600}, locale="en-US")
+    page.goto(server + "/segmentation?as=manager&lang=en")
+    page.get_by_role("heading", name="Segmentation").wait_for(timeout=90_000)
+    page.get_by_role("tab", name="RFM").click()
+    page.wait_for_timeout(1500)
+    click_bar(page, 1)  # the second segment from the top: 重要发展 / Important to develop
+    page.get_by_role("heading", name="Clients: Important to develop").wait_for(timeout=30_000)
+    grid = page.locator("[data-testid='stDataFrame']").last
+    first_client = grid.locator("[role='gridcell']").first.inner_text()
+    assert first_client.startswith("C")
+    shot(page, "segmentation-en")
+    box = grid.bounding_box()
+    page.mouse.click(box["x"] + 16, box["y"] + 35 + 17)  # the first row's selection box
+    page.get_by_role("heading", name="Client 360").wait_for(timeout=30_000)
+    page.wait_for_function(  # Streamlit switches pages without a load event
+        f"() => location.search.includes('client={first_client}')", timeout=30_000
+    )
+    page.get_by_text(first_client, exact=True).first.wait_for(timeout=30_000)
+    page.wait_for_timeout(1500)
+    shot(page, "client-en")
+    page.close()
+
+
+def test_threshold_view_in_chinese(server, browser):
+    page = browser.new_page(viewport={"width": 1400, "height": 1600}, locale="zh-CN")
+    page.goto(server + "/threshold?as=manager&lang=zh")
+    page.get_by_role("heading", name="临界客户").wait_for(timeout=90_000)
+    page.get_by_text("各分层线下的临界客户").wait_for(timeout=30_000)
+    page.wait_for_timeout(1500)
+    shot(page, "threshold-zh")
+    page.close()
