@@ -19,8 +19,9 @@ branches are written one after another, so memory stays bounded by a branch or t
 generate the next branch in a worker subprocess while the current one is written (same output).
 Python's salted ``hash()`` and DuckDB's ``random()`` are never used.
 
-Scale: 1M clients in 50 branches take about 100-130 s and about 3 GB peak RSS on a 2-core machine
-(bench/bench_generate.py); the 20k-client demo takes about 3 s.
+Scale (bench/bench_generate.py, 2-core machine): 1M clients in 50 branches take about 100 s and
+3 GB peak RSS (plus about 0.5 GB in the generator worker), longer when other work competes for the
+cores; the 20k-client demo takes about 2.5 s.
 
 Model in short (all numbers are generator parameters, not business rules; the tier lines only come
 in through ``tier_lines()``):
@@ -45,11 +46,13 @@ import datetime as dt
 import json
 import math
 import os
+import queue
 import re
 import struct
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -2130,11 +2133,11 @@ def _branch_tables(ctx_args: tuple, branches: int, workers: int):
     """Yield each branch's tables in branch order.
 
     With workers > 0, the branches are generated in that many child interpreters (worker i makes
-    branches i, i + workers, ...) while the caller writes the previous ones; each worker runs ahead
-    by about one branch (it blocks on the pipe until its output is read). The workers are plain
-    ``python -c`` subprocesses speaking Arrow IPC over stdout, not multiprocessing, so building
-    from any caller (a script without a main guard, Streamlit, pytest) is safe. The output is the
-    same either way.
+    branches i, i + workers, ...) while the caller writes the previous ones. A reader thread per
+    worker pulls finished branches off the pipe at once, so each worker runs about two branches
+    ahead. The workers are plain ``python -c`` subprocesses speaking Arrow IPC over stdout, not
+    multiprocessing, so building from any caller (a script without a main guard, Streamlit,
+    pytest) is safe. The output is the same either way.
     """
     if workers <= 0:
         ctx = _make_ctx(*ctx_args)
@@ -2147,36 +2150,63 @@ def _branch_tables(ctx_args: tuple, branches: int, workers: int):
     env = dict(
         os.environ, PYTHONPATH=os.pathsep.join(filter(None, [root, os.environ.get("PYTHONPATH")]))
     )
-    procs: list[tuple[subprocess.Popen, object]] = []
+    stop = threading.Event()
+
+    def reader(proc: subprocess.Popen, q: queue.Queue, count: int) -> None:
+        for _ in range(count):
+            try:
+                tables = _read_branch(proc.stdout)
+            except Exception:  # a garbled stream counts as a dead worker
+                tables = None
+            while not stop.is_set():
+                try:
+                    q.put(tables, timeout=0.2)
+                    break
+                except queue.Full:
+                    continue
+            if tables is None or stop.is_set():
+                return
+
+    procs: list[tuple[subprocess.Popen, object, queue.Queue, threading.Thread]] = []
+    finished = False
     with contextlib.ExitStack() as stack:
         try:
             for i in range(workers):
+                mine = list(range(i, branches, workers))
                 job = json.dumps(dict(ctx_args=[seed, as_of.isoformat(), months, client_counts, corp_counts, rms],
-                                      branches=list(range(i, branches, workers))))  # fmt: skip
+                                      branches=mine))  # fmt: skip
                 # stderr goes to a file, not a pipe: a chatty worker must never block on it
                 err = stack.enter_context(tempfile.TemporaryFile())
                 proc = subprocess.Popen(
                     [sys.executable, "-c", "from analytics.demo_data import _worker_main; _worker_main()", job],
                     stdout=subprocess.PIPE, stderr=err, env=env, cwd=root,
                 )  # fmt: skip
-                procs.append((proc, err))
+                q: queue.Queue = queue.Queue(maxsize=1)
+                thread = threading.Thread(target=reader, args=(proc, q, len(mine)), daemon=True)
+                thread.start()
+                procs.append((proc, err, q, thread))
             for b in range(branches):
-                proc, err = procs[b % workers]
-                tables = _read_branch(proc.stdout)
+                proc, err, q, _ = procs[b % workers]
+                tables = q.get()
                 if tables is None:
                     proc.wait()
                     err.seek(0)
                     detail = err.read().decode(errors="replace")
                     raise RuntimeError(f"demo generator worker failed on branch {b + 1}:\n{detail}")
                 yield tables
+            finished = True
         finally:
-            for proc, _ in procs:
-                proc.stdout.close()  # a worker still writing gets a broken pipe and exits
+            stop.set()
+            for proc, _, _, thread in procs:
+                if not finished and proc.poll() is None:
+                    proc.kill()
                 try:
                     proc.wait(timeout=30)
                 except subprocess.TimeoutExpired:
                     proc.kill()
                     proc.wait()
+                thread.join(timeout=30)
+                proc.stdout.close()
 
 
 def _worker_main() -> None:
