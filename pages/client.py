@@ -4,7 +4,7 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from analytics import client360, clusters, rfm, threshold, value
+from analytics import client360, clusters, segments, threshold
 from analytics.access import AccessDenied
 from analytics.settings import tier_lines
 from ui import charts, describe, formats, shell
@@ -70,19 +70,19 @@ with kyc.container(border=True):
 
 # --- where the client sits in each segmentation (computed for the viewer's scope, cached)
 trend = shell.cached(client360.aum_trend, viewer, client_id)
-tiers = shell.cached(value.value_tiers, viewer).set_index("client_id")
-scores = shell.cached(value.value_scores, viewer).set_index("client_id")
-segments = shell.cached(rfm.retail_rfm, viewer).set_index("client_id")
+seg = shell.cached(segments.client_segments, viewer).set_index("client_id")
+info = seg.loc[client_id] if client_id in seg.index else None  # None: no AUM in the last month
 groups = shell.cached(clusters.behaviour_clusters, viewer)
 near = shell.cached(threshold.threshold_clients, viewer)
 near = near[near["client_id"] == client_id]
 with segs.container(border=True):
-    cluster_no = groups.assignments.set_index("client_id")["cluster"].get(client_id)
+    none = tr("common.none")
+    cluster_no = None if info is None or pd.isna(info["cluster"]) else int(info["cluster"])
     cluster_text = (
         tr("client.cluster_value", name=tr("cluster.name", n=int(cluster_no) + 1),
            traits=describe.cluster(groups.traits.get(int(cluster_no), []), lang))
         if cluster_no is not None
-        else tr("common.none")
+        else none
     )  # fmt: skip
     status = []
     for row in near.itertuples():
@@ -98,14 +98,15 @@ with segs.container(border=True):
             )  # fmt: skip
     tier_now = tr(f"tier.{trend['tier'].iloc[-1]}") if len(trend) else tr("common.none")
     aum_now = formats.money(trend["aum"].iloc[-1] if len(trend) else 0, lang)
-    value_tier = tr(f"vt.{tiers.at[client_id, 'value_tier']}")
-    segment = tr(f"rfm.{segments.at[client_id, 'segment']}")
+    value_tier = none if info is None else tr(f"vt.{info['value_tier']}")
+    score = none if info is None or pd.isna(info["value_score"]) else f"{info['value_score']:.0f}"
+    segment = none if info is None else f"{tr('rfm.' + info['segment'])} ({info['rfm_code']})"
     st.markdown(
         f"**{tr('client.segments')}**  \n"
         f"{tr('client.tier')}: **{tier_now}** · AUM {aum_now}  \n"
         f"{tr('client.value_tier')}: {value_tier} · "
-        f"{tr('client.value_score')}: {scores.at[client_id, 'value_score']:.0f}  \n"
-        f"{tr('client.rfm')}: {segment} ({segments.at[client_id, 'rfm_code']})  \n"
+        f"{tr('client.value_score')}: {score}  \n"
+        f"{tr('client.rfm')}: {segment}  \n"
         f"{tr('client.cluster')}: {cluster_text}  \n"
         f"{tr('client.threshold')}: {tr('common.list_sep').join(status) or tr('client.not_threshold')}"
     )

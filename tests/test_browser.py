@@ -125,6 +125,26 @@ def click_bar(page, index: int) -> None:
     page.mouse.click(x, y)
 
 
+def idle(page) -> None:
+    """Wait until Streamlit has finished the current rerun (its status widget goes away)."""
+    page.wait_for_timeout(500)
+    page.locator("[data-testid='stStatusWidget']").wait_for(state="hidden", timeout=60_000)
+
+
+def settled_text(page, locator, tries: int = 40) -> str:
+    """The locator's text once the app has finished rerunning (the old list can still be on
+    screen for a moment after a click): the same text twice, a second apart."""
+    idle(page)
+    last = None
+    for _ in range(tries):
+        page.wait_for_timeout(1000)
+        text = locator.inner_text()
+        if text == last:
+            return text
+        last = text
+    return last
+
+
 def test_segment_to_list_to_client(server, browser):
     """Segmentation: click the RFM segment 'Important to develop', its list appears, a click on
     the first row opens that very client."""
@@ -136,7 +156,7 @@ def test_segment_to_list_to_client(server, browser):
     click_bar(page, 1)  # the second segment from the top: 重要发展 / Important to develop
     page.get_by_role("heading", name="Clients: Important to develop").wait_for(timeout=30_000)
     grid = page.locator("[data-testid='stDataFrame']").last
-    first_client = grid.locator("[role='gridcell']").first.inner_text()
+    first_client = settled_text(page, grid.locator("[role='gridcell']").first)
     assert first_client.startswith("C")
     shot(page, "segmentation-en")
     box = grid.bounding_box()
@@ -145,7 +165,10 @@ def test_segment_to_list_to_client(server, browser):
     page.wait_for_function(  # Streamlit switches pages without a load event
         f"() => location.search.includes('client={first_client}')", timeout=30_000
     )
-    page.get_by_text(first_client, exact=True).first.wait_for(timeout=30_000)
+    sync_api.expect(page.get_by_test_id("stTextInputField")).to_have_value(
+        first_client, timeout=30_000
+    )
+    sync_api.expect(page.get_by_text(f"· {first_client}").first).to_be_visible(timeout=30_000)
     page.wait_for_timeout(1500)
     shot(page, "client-en")
     page.close()
