@@ -116,7 +116,7 @@ with right:
         hide_index=True,
         height=min(420, 35 * (len(table) + 1) + 3),
         column_config={
-            "rm": tr("col.rm"),
+            "rm": st.column_config.TextColumn(tr("col.rm"), width="medium"),
             "clients": st.column_config.NumberColumn(tr("col.clients"), format="localized"),
             "high_end": st.column_config.NumberColumn(tr("col.high_end"), format="localized"),
             "aum_text": tr("col.aum"),
