@@ -4,7 +4,7 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from analytics import client360, clusters, segments, threshold
+from analytics import client360, clusters, segments, tags, threshold
 from analytics.access import AccessDenied
 from analytics.settings import tier_lines
 from ui import charts, describe, formats, shell
@@ -110,6 +110,8 @@ with segs.container(border=True):
         f"{tr('client.cluster')}: {cluster_text}  \n"
         f"{tr('client.threshold')}: {tr('common.list_sep').join(status) or tr('client.not_threshold')}"
     )
+    held_tags = shell.cached(tags.tags_of, viewer, client_id)
+    st.markdown(" ".join(f":blue-badge[{tr('tag.' + code)}]" for code in held_tags))
 
 # --- AUM over the months, with the tier lines inside the chart's range
 left, right = st.columns([3, 2])
