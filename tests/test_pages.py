@@ -13,6 +13,7 @@ from analytics import store
 from analytics.access import Scope
 from analytics.overview import headline, tier_summary
 from analytics.privacy import mask_name
+from ui.formats import md
 from ui.i18n import EN, ZH
 from ui.shell import PAGES
 
@@ -176,3 +177,24 @@ def test_threshold_view_lists_clients_under_a_line(app_data):
     assert len(listed) > 0
     gaps_positive = listed[ZH["col.gap"]].str.len() > 0
     assert gaps_positive.all()
+
+
+def test_only_the_own_rm_may_unmask_and_it_is_audited(app_data, demo_db_path):
+    mine, _ = own_and_other_client(demo_db_path)
+    wh = store.open_warehouse(demo_db_path)
+    name = wh.scalar("SELECT name_zh FROM clients WHERE client_id = ?", [mine])
+    log = store.AuditLog(app_data.parent.parent / "audit.jsonl")
+
+    manager = run_page("pages/client.py", "manager", "zh", client=mine)
+    assert not manager.toggle  # a manager sees the client masked, with no way to unmask
+    masked = md(mask_name(name))  # as written into Markdown
+    assert masked in manager.markdown[0].value and name not in manager.markdown[0].value
+
+    rm = run_page("pages/client.py", "rm:R0001", "zh", client=mine)
+    assert masked in rm.markdown[0].value
+    rm.toggle[0].set_value(True).run()
+    assert name in rm.markdown[0].value
+    events = log.read()
+    mine_events = events[events["client_ids"].map(lambda ids: mine in ids)]
+    assert {"view", "unmask"} <= set(mine_events["action"])
+    assert "demo:rm:R0001" in set(mine_events.loc[mine_events["action"] == "unmask", "viewer"])
