@@ -198,3 +198,19 @@ def test_only_the_own_rm_may_unmask_and_it_is_audited(app_data, demo_db_path):
     mine_events = events[events["client_ids"].map(lambda ids: mine in ids)]
     assert {"view", "unmask"} <= set(mine_events["action"])
     assert "demo:rm:R0001" in set(mine_events.loc[mine_events["action"] == "unmask", "viewer"])
+
+
+def test_client_lists_filter_by_tags(app_data, demo_db_path):
+    from analytics import tags
+
+    wh = store.open_warehouse(demo_db_path)
+    flags = tags.client_tags(wh, Scope("manager", ("B001",))).set_index("client_id")
+    at = run_page("pages/segmentation.py", "manager", "en")
+    at.selectbox(key="seg_pick").set_value("aum_tier:mass").run()
+    at.multiselect(key="seg_list_tags").set_value(["retired", "digital_silent"]).run()
+    listed = at.dataframe[-1].value[EN["col.client_id"]]
+    assert len(listed) > 0
+    assert flags.loc[list(listed), ["retired", "digital_silent"]].all(axis=None)
+    at.radio(key="seg_list_tags_mode").set_value("any").run()
+    listed_any = at.dataframe[-1].value[EN["col.client_id"]]
+    assert flags.loc[list(listed_any), ["retired", "digital_silent"]].any(axis=1).all()

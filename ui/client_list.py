@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import pandas as pd
 import streamlit as st
 
-from analytics import client_lists, value
+from analytics import client_lists, tags, value
 from analytics.settings import load_settings
 from ui import exports, formats, shell
 from ui.shell import Viewer
@@ -76,6 +76,7 @@ def show(
     options |= {c: s.label for c, s in columns.items() if s.kind in ("money", "pct", "count")}
     if sort_by not in options:
         options = {sort_by: columns[sort_by].label} | options if sort_by in columns else options
+    members = _tag_filter(viewer, members, key)
     left, right = st.columns([1, 3])
     sort_by = left.selectbox(
         viewer.t("list.sort"),
@@ -104,6 +105,25 @@ def show(
             query_params={"client": client_id, "lang": viewer.lang, **_as_param(viewer)},
         )
     _export(viewer, members, scores, columns, sort_by, key, export_name)
+
+
+def _tag_filter(viewer: Viewer, members: pd.DataFrame | None, key: str) -> pd.DataFrame | None:
+    """Narrow the list to clients holding all (or any) of the tags picked above it."""
+    a, b = st.columns([3, 1])
+    wanted = a.multiselect(
+        viewer.t("list.tags"), list(tags.TAGS), format_func=lambda c: viewer.t(f"tag.{c}"),
+        key=f"{key}_tags", placeholder=viewer.t("list.tags_placeholder"),
+    )  # fmt: skip
+    mode = b.radio(
+        viewer.t("list.tags_mode"), list(tags.MODES), horizontal=True,
+        format_func=lambda m: viewer.t(f"list.tags_{m}"), key=f"{key}_tags_mode",
+    )  # fmt: skip
+    if not wanted:
+        return members
+    tagged = tags.filter_by_tags(shell.cached(tags.client_tags, viewer), wanted, mode)
+    if members is None:
+        return tagged
+    return members[members["client_id"].isin(tagged["client_id"])]
 
 
 def _as_param(viewer: Viewer) -> dict:
