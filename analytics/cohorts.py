@@ -390,3 +390,49 @@ def cohort_profile(
         tags=pd.DataFrame(tag_rows, columns=["tag", "cohort", "rest"]),
         trend=trend,
     )
+
+
+def senior_profile(
+    wh: Database, scope: Scope, band: str | None = None, as_of: date | None = None
+) -> CohortProfile:
+    """The senior cohort (or one senior band) against the rest of the scope."""
+    return cohort_profile(wh, scope, senior_members(wh, scope, band, as_of), as_of)
+
+
+def high_end_profile(
+    wh: Database, scope: Scope, tier: str | None = None, as_of: date | None = None
+) -> CohortProfile:
+    """The high-end cohort (or one high-end tier) against the rest of the scope."""
+    return cohort_profile(wh, scope, high_end_members(wh, scope, tier, as_of), as_of)
+
+
+def missing_products(
+    wh: Database, scope: Scope, tier: str | None = None, as_of: date | None = None
+) -> pd.DataFrame:
+    """Needs of high-end clients (配置缺口): for each high-end client in scope, the product
+    categories that at least ``[cohorts] peer_penetration`` of the clients of the same tier (in
+    the scope) hold at the as-of month-end and this client does not. Columns: client_id, tier,
+    category, peer_share (share of tier peers holding it), sorted by tier, category, client_id."""
+    threshold = float(load_settings()["cohorts"]["peer_penetration"])
+    members = high_end_members(wh, scope, tier, as_of)
+    cols = ["client_id", "tier", "category", "peer_share"]
+    month = _month(wh, as_of)
+    if members.empty or month is None:
+        return pd.DataFrame(columns=cols)
+    where, params = scope.where("c")
+    held = wh.query(
+        f"""
+        SELECT DISTINCT h.client_id, p.category
+        FROM holdings_monthly h JOIN products p USING (product_id) JOIN clients c USING (client_id)
+        WHERE h.month_end = ? AND {where}
+        """,
+        [month, *params],
+    ).merge(members, on="client_id")
+    sizes = members.groupby("tier")["client_id"].nunique()
+    share = held.groupby(["tier", "category"])["client_id"].nunique().div(sizes, level="tier")
+    common = share[share >= threshold].rename("peer_share").reset_index()
+    wanted = members.merge(common, on="tier")
+    have = held.assign(held=True)
+    out = wanted.merge(have, on=["client_id", "tier", "category"], how="left")
+    out = out[out["held"].isna()][cols]
+    return out.sort_values(["tier", "category", "client_id"], ignore_index=True)

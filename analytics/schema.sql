@@ -237,3 +237,15 @@ CREATE TABLE IF NOT EXISTS client_notes (
     note       VARCHAR NOT NULL,
     created_at TIMESTAMP NOT NULL DEFAULT current_timestamp
 );
+
+-- RM adoption of high-end clients (认养/领养分配, analytics/adoption.py): one row per accepted
+-- assignment, append-only. A client's effective RM is the rm_id of their latest row (accepted_at,
+-- then insertion order) for the client's current branch, else the warehouse clients.rm_id.
+CREATE TABLE IF NOT EXISTS rm_assignments (
+    client_id      VARCHAR NOT NULL,
+    rm_id          VARCHAR NOT NULL,        -- the RM the client is assigned to
+    previous_rm_id VARCHAR,                 -- the effective RM before (NULL: was unassigned)
+    branch_id      VARCHAR NOT NULL,
+    accepted_by    VARCHAR NOT NULL,        -- viewer id of the branch manager / head office
+    accepted_at    TIMESTAMP NOT NULL DEFAULT current_timestamp
+);

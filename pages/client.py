@@ -4,7 +4,7 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from analytics import client360, clusters, segments, tags, threshold
+from analytics import adoption, client360, clusters, segments, tags, threshold
 from analytics.access import AccessDenied
 from analytics.settings import tier_lines
 from ui import charts, describe, formats, shell
@@ -57,6 +57,10 @@ with kyc.container(border=True):
     stale = f" ⚠️ {tr('client.risk_stale')}" if card.risk_stale else ""
     yes_no = {True: tr("common.yes"), False: tr("common.no")}
     rm = getattr(card, f"rm_{name_col}") or tr("client.no_rm")
+    reassigned = adoption.assigned_rm(shell.workspace(), client_id)  # accepted in BranchLens
+    if reassigned is not None and reassigned != card.rm_id:
+        _, _, rms = shell.snapshot_facts(viewer.snapshot_path)
+        rm = rms.set_index("rm_id")[name_col].get(reassigned, reassigned)
     st.markdown(
         f"**{tr('client.kyc')}**  \n"
         f"{tr('client.risk_level')}: **{card.risk_level}** · {tr('client.risk_assessed')} "

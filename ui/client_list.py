@@ -20,7 +20,7 @@ ASCENDING = frozenset({"ease"})
 @dataclass(frozen=True)
 class Column:
     """An extra column from the view's ``members`` frame: its label key and how to show it
-    (money, pct, count, text, yes_no, or ``code:<prefix>`` to translate a code)."""
+    (money, pct, count, date, text, yes_no, or ``code:<prefix>`` to translate a code)."""
 
     label: str
     kind: str = "text"
@@ -31,6 +31,10 @@ def _show(values: pd.Series, kind: str, viewer: Viewer) -> list:
         return [formats.money(v, viewer.lang) for v in values]
     if kind == "pct":
         return [formats.pct(v) for v in values]
+    if kind == "date":
+        return [
+            formats.day(pd.Timestamp(v).date(), viewer.lang) if pd.notna(v) else "" for v in values
+        ]
     if kind == "yes_no":
         return [viewer.t("common.yes") if bool(v) else viewer.t("common.no") for v in values]
     if kind.startswith("code:"):

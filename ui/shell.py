@@ -48,6 +48,14 @@ PAGES: tuple[PageSpec, ...] = (
         ":material/trending_up:", "section.clients",
     ),
     PageSpec(
+        "seniors", "pages/seniors.py", "seniors", "page.seniors", ":material/elderly:",
+        "section.clients",
+    ),
+    PageSpec(
+        "high_end", "pages/high_end.py", "high_end", "page.high_end", ":material/diamond:",
+        "section.clients",
+    ),
+    PageSpec(
         "client", "pages/client.py", "client", "page.client", ":material/person:",
         "section.clients",
     ),

@@ -1,0 +1,73 @@
+"""Render a cohort profile (``analytics.cohorts.CohortProfile``) against the rest of the viewer's
+clients, on the same axes, so a trainer can point at the difference. Used by the senior and the
+high-end views."""
+
+from __future__ import annotations
+
+import pandas as pd
+import plotly.graph_objects as go
+import streamlit as st
+
+from analytics.cohorts import CohortProfile
+from ui import charts, formats
+from ui.shell import Viewer
+
+COHORT, REST = "#1f2d5a", "#9ecae1"
+
+
+def compare(viewer: Viewer, df: pd.DataFrame, key_col: str, label, key: str, height=300) -> None:
+    """Grouped horizontal bars, cohort against rest, shares on one axis."""
+    fig = go.Figure()
+    for col, colour in (("rest", REST), ("cohort", COHORT)):
+        fig.add_bar(
+            y=[label(v) for v in df[key_col]], x=df[col], orientation="h", marker_color=colour,
+            name=viewer.t(f"cohort.{col}"), text=[formats.pct(v) for v in df[col]],
+            textposition="auto", hovertemplate="%{y}: %{text}<extra></extra>",
+        )  # fmt: skip
+    fig.update_yaxes(autorange="reversed", type="category")
+    fig.update_xaxes(tickformat=".0%")
+    fig.update_layout(barmode="group", legend_traceorder="reversed")
+    st.plotly_chart(charts.style(fig, height), key=key)
+
+
+def profile(viewer: Viewer, p: CohortProfile, key: str) -> None:
+    """The whole profile: size and shares, then the comparisons in a two-column grid."""
+    tr, lang = viewer.t, viewer.lang
+    if p.clients == 0:
+        st.info(tr("cohort.empty"))
+        return
+    a, b, c = st.columns(3)
+    a.metric(tr("cohort.size"), formats.count(p.clients, lang), border=True)
+    b.metric(tr("cohort.client_share"), formats.pct(p.client_share), border=True)
+    c.metric(tr("cohort.aum_share"), formats.pct(p.aum_share), border=True)
+    left, right = st.columns(2)
+    with left:
+        st.markdown(f"**{tr('cohort.product_mix')}**")
+        compare(viewer, p.product_mix, "category", lambda c: tr(f"cat.{c}"), f"{key}_mix", 420)
+        st.markdown(f"**{tr('cohort.age_bands')}**")
+        compare(viewer, p.age_bands, "band", str, f"{key}_age")
+        st.markdown(f"**{tr('cohort.risk_levels')}**")
+        compare(viewer, p.risk_levels, "risk_level", str, f"{key}_risk", 260)
+    with right:
+        st.markdown(f"**{tr('cohort.penetration')}**")
+        compare(viewer, p.penetration, "category", lambda c: tr(f"cat.{c}"), f"{key}_pen", 420)
+        st.markdown(f"**{tr('cohort.tiers')}**")
+        compare(viewer, p.tiers, "tier", lambda c: tr(f"tier.{c}"), f"{key}_tiers")
+        st.markdown(f"**{tr('cohort.indicators')}**")
+        ind = p.indicators
+
+        def show(v, unit):
+            if unit == "share":
+                return formats.pct(v)
+            return formats.money(v, lang) if unit == "yuan" else f"{v:,.1f}"
+
+        st.dataframe(
+            pd.DataFrame({
+                tr("col.measure"): [tr(f"ind.{m}") for m in ind["measure"]],
+                tr("cohort.cohort"): [show(v, u) for v, u in zip(ind["cohort"], ind["unit"], strict=True)],
+                tr("cohort.rest"): [show(v, u) for v, u in zip(ind["rest"], ind["unit"], strict=True)],
+            }),
+            hide_index=True,
+        )  # fmt: skip
+    st.markdown(f"**{tr('cohort.tags')}**")
+    compare(viewer, p.tags, "tag", lambda c: tr(f"tag.{c}"), f"{key}_tags", 520)
