@@ -182,3 +182,58 @@ def test_threshold_view_in_chinese(server, browser):
     page.wait_for_timeout(1500)
     shot(page, "threshold-zh")
     page.close()
+
+
+def open_first_row(page, grid) -> str:
+    """Click the first row of a client list and return the client number it showed."""
+    first_client = settled_text(page, grid.locator("[role='gridcell']").first)
+    box = grid.bounding_box()
+    page.mouse.click(box["x"] + 16, box["y"] + 35 + 17)
+    page.get_by_role("heading", name="Client 360").wait_for(timeout=30_000)
+    sync_api.expect(page.get_by_test_id("stTextInputField")).to_have_value(
+        first_client, timeout=30_000
+    )
+    return first_client
+
+
+def visible_grid(page):
+    grids = page.locator("[data-testid='stDataFrame']")
+    for _ in range(60):
+        shown = [grids.nth(i) for i in range(grids.count()) if grids.nth(i).is_visible()]
+        if shown:
+            return shown[-1]
+        page.wait_for_timeout(500)
+    raise AssertionError("no client list on screen")
+
+
+def test_senior_band_to_client(server, browser):
+    page = browser.new_page(viewport={"width": 1400, "height": 1600}, locale="en-US")
+    page.goto(server + "/seniors?as=manager&lang=en")
+    page.get_by_role("heading", name="Senior clients").wait_for(timeout=90_000)
+    page.get_by_text("60-69", exact=True).click()
+    idle(page)
+    page.get_by_role("tab", name="Online / offline").click()
+    idle(page)
+    shot(page, "seniors-en")
+    assert open_first_row(page, visible_grid(page)).startswith("C")
+    page.close()
+
+
+def test_high_end_tier_to_client(server, browser):
+    page = browser.new_page(viewport={"width": 1400, "height": 1600}, locale="zh-CN")
+    page.goto(server + "/high_end?as=manager&lang=zh")
+    page.get_by_role("heading", name="中高端客户").wait_for(timeout=90_000)
+    page.get_by_text("钻石", exact=True).first.click()
+    idle(page)
+    page.get_by_role("tab", name="配置缺口").click()
+    idle(page)
+    shot(page, "high-end-zh")
+    grid = visible_grid(page)
+    first_client = settled_text(page, grid.locator("[role='gridcell']").first)
+    box = grid.bounding_box()
+    page.mouse.click(box["x"] + 16, box["y"] + 35 + 17)
+    page.get_by_role("heading", name="客户360").wait_for(timeout=30_000)
+    sync_api.expect(page.get_by_test_id("stTextInputField")).to_have_value(
+        first_client, timeout=30_000
+    )
+    page.close()

@@ -214,3 +214,45 @@ def test_client_lists_filter_by_tags(app_data, demo_db_path):
     at.radio(key="seg_list_tags_mode").set_value("any").run()
     listed_any = at.dataframe[-1].value[EN["col.client_id"]]
     assert flags.loc[list(listed_any), ["retired", "digital_silent"]].any(axis=1).all()
+
+
+def test_accepting_an_assignment_persists_across_a_restart(app_data, demo_db_path):
+    import streamlit as st
+
+    from analytics import adoption
+
+    at = run_page("pages/high_end.py", "manager", "en")
+    assert not at.exception
+    proposed = set(adoption.propose_assignment(
+        store.open_warehouse(demo_db_path), None, Scope("manager", ("B001",))
+    )["client_id"])  # fmt: skip
+    assert proposed, "the demo should have high-end clients without an RM"
+    at.button(key="he_accept").click().run()
+    assert not at.exception
+    assert at.success[-1].value == EN["he.accepted"].format(n=len(proposed))
+    # a restart: every cached connection is dropped, the workspace file is opened anew
+    st.cache_resource.clear()
+    st.cache_data.clear()
+    again = run_page("pages/high_end.py", "manager", "en")
+    assert EN["he.no_proposal"] in [s.value for s in again.success]
+    client = sorted(proposed)[0]
+    ws = store.open_workspace(app_data.parent.parent / "workspace.duckdb")
+    new_rm = adoption.assigned_rm(ws, client)
+    ws.close()
+    st.cache_resource.clear()
+    view = run_page("pages/client.py", "manager", "en", client=client)
+    rm_name = store.open_warehouse(demo_db_path).scalar(
+        "SELECT name_en FROM rms WHERE rm_id = ?", [new_rm]
+    )
+    assert any(f"RM: {rm_name}" in m.value for m in view.markdown)
+
+
+def test_an_rm_sees_only_their_own_cohort_members(app_data, demo_db_path):
+    at = run_page("pages/seniors.py", "rm:R0001", "en")
+    assert not at.exception
+    wh = store.open_warehouse(demo_db_path)
+    own = set(wh.query("SELECT client_id FROM clients WHERE rm_id = 'R0001'")["client_id"])
+    for frame in at.dataframe:
+        value = frame.value
+        if EN["col.client_id"] in value:
+            assert set(value[EN["col.client_id"]]) <= own

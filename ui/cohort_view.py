@@ -59,7 +59,9 @@ def profile(viewer: Viewer, p: CohortProfile, key: str) -> None:
         def show(v, unit):
             if unit == "share":
                 return formats.pct(v)
-            return formats.money(v, lang) if unit == "yuan" else f"{v:,.1f}"
+            if unit == "yuan":
+                return formats.money(v, lang)
+            return f"{int(v):,}" if float(v).is_integer() else f"{v:,.1f}"
 
         st.dataframe(
             pd.DataFrame({
@@ -69,5 +71,25 @@ def profile(viewer: Viewer, p: CohortProfile, key: str) -> None:
             }),
             hide_index=True,
         )  # fmt: skip
+    st.markdown(f"**{tr('cohort.trend')}**")
+    trend(viewer, p.trend, f"{key}_trend")
     st.markdown(f"**{tr('cohort.tags')}**")
     compare(viewer, p.tags, "tag", lambda c: tr(f"tag.{c}"), f"{key}_tags", 520)
+
+
+def trend(viewer: Viewer, df: pd.DataFrame, key: str) -> None:
+    """AUM of the cohort and of the rest per month-end, each as an index (first month = 100), so
+    their growth compares on one axis whatever their size."""
+    fig = go.Figure()
+    for col, colour in (("rest", REST), ("cohort", COHORT)):
+        base = df[col].iloc[0] if len(df) and df[col].iloc[0] else None
+        values = [v / base * 100 if base else None for v in df[col]]
+        fig.add_scatter(
+            x=df["month_end"], y=values, mode="lines+markers", line_color=colour,
+            name=viewer.t(f"cohort.{col}"),
+            customdata=[formats.money(v, viewer.lang) for v in df[col]],
+            hovertemplate="%{x|%Y-%m}: %{y:.1f} (%{customdata})<extra></extra>",
+        )  # fmt: skip
+    fig.update_xaxes(tickformat="%Y-%m")
+    fig.update_yaxes(title_text=viewer.t("cohort.trend_index"))
+    st.plotly_chart(charts.style(fig, 300), key=key)
