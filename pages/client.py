@@ -4,7 +4,7 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from analytics import adoption, client360, clusters, segments, tags, threshold
+from analytics import adoption, allocation, client360, clusters, segments, tags, threshold
 from analytics.access import AccessDenied
 from analytics.settings import tier_lines
 from ui import charts, describe, formats, shell
@@ -114,6 +114,11 @@ with segs.container(border=True):
         f"{tr('client.cluster')}: {cluster_text}  \n"
         f"{tr('client.threshold')}: {tr('common.list_sep').join(status) or tr('client.not_threshold')}"
     )
+    portfolio, kyc = shell.cached(allocation.client_portfolio, viewer, client_id)
+    st.page_link(
+        "pages/allocation.py", icon=":material/balance:", query_params={"client": client_id},
+        label=f"{tr('al.open_check')} · {tr('al.finding_count', n=len(allocation.findings(portfolio, kyc)))}",
+    )  # fmt: skip
     held_tags = shell.cached(tags.tags_of, viewer, client_id)
     st.markdown(" ".join(f":blue-badge[{tr('tag.' + code)}]" for code in held_tags))
 

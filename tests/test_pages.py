@@ -256,3 +256,48 @@ def test_an_rm_sees_only_their_own_cohort_members(app_data, demo_db_path):
         value = frame.value
         if EN["col.client_id"] in value:
             assert set(value[EN["col.client_id"]]) <= own
+
+
+def scores_shown(at, lang="en"):
+    table = ZH if lang == "zh" else EN
+    frame = next(d.value for d in at.dataframe if table["al.now"] in d.value)
+    return list(frame[table["al.now"]])
+
+
+def edit(at, key, rows):
+    at.session_state[key] = {"edited_rows": rows, "added_rows": [], "deleted_rows": []}
+    return at.run()
+
+
+def test_allocation_for_a_client_a_blank_and_the_example_household(app_data, demo_db_path):
+    mine, _ = own_and_other_client(demo_db_path)
+    for lang in ("zh", "en"):
+        table = ZH if lang == "zh" else EN
+        client = run_page("pages/allocation.py", "rm:R0001", lang, client=mine)
+        assert not client.exception and not client.error
+        assert scores_shown(client, lang)[0] is not None
+        example = run_page("pages/allocation.py", "manager", lang)
+        assert not example.exception
+        assert any(table["al.moves"] == h.value for h in example.subheader)
+        example.segmented_control(key="al_source").set_value("blank").run()
+        assert not example.exception
+        assert any(table["find.empty_portfolio"] in m.value for m in example.markdown)
+
+
+def test_an_edit_changes_the_scores_and_bad_amounts_are_refused(app_data):
+    at = run_page("pages/allocation.py", "manager", "en")
+    before = scores_shown(at)
+    edit(at, "al_editor_example", {1: {"amount": 50_000}})  # the big time deposit shrinks
+    assert not at.exception
+    after = scores_shown(at)
+    assert after != before
+    edit(at, "al_editor_example", {1: {"amount": -5}})
+    assert any("Row 2" in e.value and EN["al.why.amount_negative"] in e.value for e in at.error)
+    assert scores_shown(at) == before  # the refused edit changed nothing
+
+
+def test_client_view_links_to_the_check_with_the_finding_count(app_data, demo_db_path):
+    mine, _ = own_and_other_client(demo_db_path)
+    at = run_page("pages/client.py", "rm:R0001", "en", client=mine)
+    links = [p for p in at.get("page_link")]
+    assert any(EN["al.open_check"] in p.proto.label for p in links)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import string
+
 from analytics.client360 import ClientCard
 from ui import formats
 from ui.i18n import t
@@ -41,3 +43,23 @@ def talking_point(code: str, fields: dict, lang: str) -> str:
     if "tier" in f:
         f["tier"] = t(f"tier.{f['tier']}", lang)
     return t(f"tp.{code}", lang, **f)
+
+
+def finding(code: str, fields: dict, lang: str) -> str:
+    """One three-balance finding (``analytics.allocation.Finding``) as a sentence."""
+    f = {}
+    for key, value in fields.items():
+        if key in ("amount", "shortfall", "excess", "spend"):
+            f[key] = formats.money(value, lang)
+        elif key in ("share", "max_share"):
+            f[key] = formats.pct(value, 0 if key == "max_share" else 1)
+        elif key in ("months", "min_months", "comfortable_months"):
+            f[key] = f"{value:.1f}".rstrip("0").rstrip(".")
+        elif key in ("score", "line"):
+            f[key] = f"{value:.2f}"
+        elif key == "assessed_on":
+            f[key] = formats.day(value, lang)
+        else:
+            f[key] = value
+    wanted = {name for _, name, _, _ in string.Formatter().parse(t(f"find.{code}", lang)) if name}
+    return t(f"find.{code}", lang, **{k: v for k, v in f.items() if k in wanted})

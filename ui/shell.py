@@ -56,6 +56,10 @@ PAGES: tuple[PageSpec, ...] = (
         "section.clients",
     ),
     PageSpec(
+        "allocation", "pages/allocation.py", "allocation", "page.allocation",
+        ":material/balance:", "section.clients",
+    ),
+    PageSpec(
         "client", "pages/client.py", "client", "page.client", ":material/person:",
         "section.clients",
     ),
