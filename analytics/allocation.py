@@ -379,6 +379,8 @@ def _buy(state, source, amount, candidates, reason, total, skip_keys=()) -> list
             break
         if c.product_id in skip_keys or c.product_id == source.product_id:
             continue
+        if source.name in (c.name_zh, getattr(c, "name_en", None)):  # the same product, unnamed id
+            continue
         room = left
         if c.category not in exempt:
             room = min(left, cap_share * total - float(held.get(c.product_id, 0.0)))

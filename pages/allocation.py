@@ -87,7 +87,9 @@ with check_tab:
         if why in ("amount_negative", "amount_not_number"):
             st.error(tr("al.bad_input", row=int(row) + 1, why=tr(f"al.why.{why}")))
     if not [p for p in problems if p.startswith("amount_")]:
-        portfolio = edited.assign(product_id=None).reset_index(drop=True)
+        # edited rows keep their index, so their product ids carry over; added rows have none
+        ids = portfolio["product_id"].reindex(edited.index)
+        portfolio = edited.assign(product_id=ids.where(ids.notna(), None)).reset_index(drop=True)
 
     found = allocation.findings(portfolio, kyc)
     moves = allocation.propose_moves(

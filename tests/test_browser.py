@@ -145,6 +145,19 @@ def settled_text(page, locator, tries: int = 40) -> str:
     return last
 
 
+def settled_cells(page, cells, tries: int = 40) -> list[str]:
+    """The texts of a grid's cells once they stop changing (see ``settled_text``)."""
+    idle(page)
+    last = None
+    for _ in range(tries):
+        page.wait_for_timeout(1000)
+        texts = cells.all_inner_texts()
+        if texts and texts == last:
+            return texts
+        last = texts
+    return last
+
+
 def test_segment_to_list_to_client(server, browser):
     """Segmentation: click the RFM segment 'Important to develop', its list appears, a click on
     the first row opens that very client."""
@@ -236,4 +249,49 @@ def test_high_end_tier_to_client(server, browser):
     sync_api.expect(page.get_by_test_id("stTextInputField")).to_have_value(
         first_client, timeout=30_000
     )
+    page.close()
+
+
+def test_allocation_from_a_client_edit_and_meeting_sheet(server, browser, demo_db_path, tmp_path):
+    """From a client to the three-balance check, change an amount in the editor, see the scores
+    change, download the meeting sheet and render it in Chromium."""
+    wh = store.open_warehouse(demo_db_path)
+    client = wh.scalar(
+        "SELECT c.client_id FROM clients c JOIN holdings_monthly h USING (client_id) "
+        "WHERE c.rm_id = 'R0001' GROUP BY 1 HAVING COUNT(DISTINCT h.product_id) >= 3 ORDER BY 1 LIMIT 1"
+    )
+    page = browser.new_page(viewport={"width": 1400, "height": 1800}, locale="en-US")
+    page.goto(server + f"/client?as=rm:R0001&lang=en&client={client}")
+    page.get_by_role("heading", name="Client 360").wait_for(timeout=90_000)
+    page.get_by_text("Three-balance check ·").wait_for(timeout=60_000)
+    idle(page)
+    page.get_by_text("Three-balance check ·").click()
+    page.get_by_role("heading", name="Three-balance check", exact=True).wait_for(timeout=60_000)
+    idle(page)
+    scores = page.locator("[data-testid='stDataFrame']").filter(has_text="After the moves")
+    cells = scores.locator("[role='gridcell']")
+    before = settled_cells(page, cells)
+    editor = page.locator("[data-testid='stDataFrame']").first
+    editor.scroll_into_view_if_needed()
+    box = editor.bounding_box()  # the amount is the last column; the first row is under the header
+    page.mouse.dblclick(box["x"] + box["width"] - 40, box["y"] + 35 + 17)
+    page.wait_for_timeout(500)
+    page.keyboard.press("Control+a")
+    page.keyboard.type("1")
+    page.keyboard.press("Enter")
+    idle(page)
+    after = settled_cells(page, cells)
+    assert after != before
+    with page.expect_download() as download:
+        page.get_by_role("button", name="Download the meeting sheet (printable)").click()
+    sheet = tmp_path / "sheet.html"
+    download.value.save_as(sheet)
+    html = sheet.read_text(encoding="utf-8")
+    assert "Asset allocation review" in html and client in html
+    name = wh.scalar("SELECT name_en FROM clients WHERE client_id = ?", [client])
+    assert name not in html  # masked
+    view = browser.new_page(viewport={"width": 900, "height": 1200})
+    view.goto(sheet.as_uri())
+    shot(view, "meeting-sheet-en")
+    view.close()
     page.close()
