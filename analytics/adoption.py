@@ -41,6 +41,7 @@ import pandas as pd
 
 from analytics.access import AccessDenied, Scope
 from analytics.settings import load_settings
+from analytics.snapshot import month_and_anchor
 from analytics.store import AuditEvent, AuditLog, Database
 from analytics.tiers import held_tiers_sql, tier_names, tier_window_start
 
@@ -62,14 +63,7 @@ ACCEPT_ROLES = ("manager", "head_office")
 
 
 def _month(wh: Database, as_of: date | None) -> date | None:
-    if as_of is None:
-        value = wh.scalar("SELECT MAX(month_end) FROM client_aum_monthly")
-    else:
-        value = wh.scalar(
-            "SELECT MAX(month_end) FROM client_aum_monthly WHERE month_end <= ?",
-            [pd.Timestamp(as_of).date()],
-        )
-    return None if value is None else pd.Timestamp(value).date()
+    return month_and_anchor(wh, as_of)[0]
 
 
 def _branch_where(scope: Scope, alias: str) -> tuple[str, list]:

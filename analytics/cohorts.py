@@ -33,6 +33,7 @@ import pandas as pd
 from analytics import tags as tags_mod
 from analytics.access import Scope
 from analytics.settings import load_settings
+from analytics.snapshot import month_and_anchor
 from analytics.store import Database
 from analytics.tiers import held_tiers_sql, month_start, tier_names, tier_window_start
 
@@ -105,14 +106,7 @@ class CohortProfile:
 
 
 def _month(wh: Database, as_of: date | None) -> date | None:
-    if as_of is None:
-        value = wh.scalar("SELECT MAX(month_end) FROM client_aum_monthly")
-    else:
-        value = wh.scalar(
-            "SELECT MAX(month_end) FROM client_aum_monthly WHERE month_end <= ?",
-            [pd.Timestamp(as_of).date()],
-        )
-    return None if value is None else pd.Timestamp(value).date()
+    return month_and_anchor(wh, as_of)[0]
 
 
 def _label(lo: int, hi: int) -> str:

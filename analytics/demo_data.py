@@ -2080,7 +2080,9 @@ def build_snapshot(
     off = _Offsets()
     con = duckdb.connect(str(tmp))
     try:
-        con.execute(f"SET memory_limit = '{memory_limit}'")
+        if not re.fullmatch(r"\d+(\.\d+)?\s*[KMGT]?i?B", str(memory_limit), re.IGNORECASE):
+            raise ValueError(f"memory_limit must look like '4GB', not {memory_limit!r}")
+        con.execute(f"SET memory_limit = '{memory_limit}'")  # validated just above
         con.execute("SET preserve_insertion_order = false")
         con.execute("SET enable_progress_bar = false")
         con.execute(schema_part("WAREHOUSE"))

@@ -30,6 +30,7 @@ from analytics import tags as tags_mod
 from analytics.access import Scope
 from analytics.cohorts import senior_members
 from analytics.settings import load_settings
+from analytics.snapshot import month_and_anchor
 from analytics.store import Database
 
 OPPORTUNITIES = ("large_maturity", "pension_elsewhere", "dormant", "above_risk")
@@ -44,15 +45,7 @@ def _marks(values) -> str:
 
 def _anchor(wh: Database, as_of: date | None) -> tuple[date | None, date | None]:
     """(month-end of the positions, anchor date): the latest month-end on or before ``as_of``."""
-    if as_of is None:
-        month = wh.scalar("SELECT MAX(month_end) FROM client_aum_monthly")
-        month = None if month is None else pd.Timestamp(month).date()
-        return month, month
-    anchor = pd.Timestamp(as_of).date()
-    month = wh.scalar(
-        "SELECT MAX(month_end) FROM client_aum_monthly WHERE month_end <= ?", [anchor]
-    )
-    return (None if month is None else pd.Timestamp(month).date()), anchor
+    return month_and_anchor(wh, as_of)
 
 
 def _members(wh: Database, scope: Scope, band: str | None, as_of: date | None) -> pd.DataFrame:

@@ -31,3 +31,18 @@ def rms(wh: Database) -> pd.DataFrame:
     return wh.query(
         "SELECT rm_id, branch_id, name_zh, name_en, title FROM rms ORDER BY branch_id, rm_id"
     )
+
+
+def month_and_anchor(wh: Database, as_of: date | None = None) -> tuple[date | None, date | None]:
+    """(month-end, anchor) for an ``as_of`` date: the latest month-end on or before it (the
+    positions and AUM to read) and the date the windows count from (``as_of`` itself, or that
+    month-end when ``as_of`` is None). (None, None) for an empty snapshot."""
+    if as_of is None:
+        month = wh.scalar("SELECT MAX(month_end) FROM client_aum_monthly")
+        month = None if month is None else pd.Timestamp(month).date()
+        return month, month
+    anchor = pd.Timestamp(as_of).date()
+    month = wh.scalar(
+        "SELECT MAX(month_end) FROM client_aum_monthly WHERE month_end <= ?", [anchor]
+    )
+    return (None if month is None else pd.Timestamp(month).date()), anchor

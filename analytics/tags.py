@@ -44,6 +44,7 @@ import pandas as pd
 
 from analytics.access import AccessDenied, Scope
 from analytics.settings import load_settings
+from analytics.snapshot import month_and_anchor
 from analytics.store import Database
 from analytics.tiers import held_tiers_sql, month_start, tier_names, tier_window_start
 
@@ -74,14 +75,7 @@ def _marks(values) -> str:
 
 def _month(wh: Database, as_of: date | None) -> tuple[date | None, date | None]:
     """(month-end used, anchor date): the latest month-end on or before ``as_of``."""
-    if as_of is None:
-        month = wh.scalar("SELECT MAX(month_end) FROM client_aum_monthly")
-        return (None, None) if month is None else (pd.Timestamp(month).date(),) * 2
-    anchor = pd.Timestamp(as_of).date()
-    month = wh.scalar(
-        "SELECT MAX(month_end) FROM client_aum_monthly WHERE month_end <= ?", [anchor]
-    )
-    return (None if month is None else pd.Timestamp(month).date()), anchor
+    return month_and_anchor(wh, as_of)
 
 
 def _tags_sql(

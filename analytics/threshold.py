@@ -31,6 +31,7 @@ import pandas as pd
 from analytics.access import Scope
 from analytics.migration import held_tiers_between
 from analytics.settings import load_settings, tier_lines
+from analytics.snapshot import month_and_anchor
 from analytics.store import Database
 from analytics.tiers import month_start, tier_names, tier_window_start
 
@@ -102,11 +103,7 @@ THRESHOLD_COLUMNS = [
 
 def _month(wh: Database, as_of: date | None) -> tuple[date | None, date | None]:
     """(month-end used, anchor date): the latest month-end on or before ``as_of``."""
-    if as_of is None:
-        month = wh.scalar("SELECT MAX(month_end) FROM client_aum_monthly")
-        return month, month
-    month = wh.scalar("SELECT MAX(month_end) FROM client_aum_monthly WHERE month_end <= ?", [as_of])
-    return month, as_of
+    return month_and_anchor(wh, as_of)
 
 
 def _lines_values(factor: Decimal) -> tuple[str, list]:
