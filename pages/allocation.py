@@ -124,10 +124,10 @@ with check_tab:
         st.dataframe(
             pd.DataFrame({
                 "": labels,
-                tr("al.now"): [None if now_scores[d] is None else round(now_scores[d], 2) for d, _ in DIMS],
-                tr("al.after"): [None if after_scores[d] is None else round(after_scores[d], 2) for d, _ in DIMS],
-                tr("al.band_min"): [band[d]["min"] if band else None for d, _ in DIMS],
-                tr("al.band_max"): [band[d]["max"] if band else None for d, _ in DIMS],
+                tr("al.now"): ["—" if now_scores[d] is None else f"{now_scores[d]:.2f}" for d, _ in DIMS],
+                tr("al.after"): ["—" if after_scores[d] is None else f"{after_scores[d]:.2f}" for d, _ in DIMS],
+                tr("al.band_min"): [band[d]["min"] if band and band[d]["min"] is not None else "—" for d, _ in DIMS],
+                tr("al.band_max"): [band[d]["max"] if band and band[d]["max"] is not None else "—" for d, _ in DIMS],
             }),
             hide_index=True,
         )  # fmt: skip
