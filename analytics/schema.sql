@@ -216,7 +216,27 @@ CREATE TABLE IF NOT EXISTS contact_logs (
     outcome      VARCHAR NOT NULL,          -- reached | no_answer | visit_booked | product_discussed | declined
     note         VARCHAR,
     logged_by    VARCHAR NOT NULL,          -- viewer id who recorded it
-    created_at   TIMESTAMP NOT NULL DEFAULT current_timestamp
+    created_at   TIMESTAMP NOT NULL DEFAULT current_timestamp,
+    plan_id      BIGINT                     -- planned_contacts.plan_id when done from the plan
+);
+-- Workspaces created before plan_id existed get the column here (idempotent).
+ALTER TABLE contact_logs ADD COLUMN IF NOT EXISTS plan_id BIGINT;
+
+-- The 5-20-30 plan an RM accepted (analytics/contact_plan.py): one row per planned contact.
+-- Re-accepting a day replaces that day's open (not yet logged) rows; done rows stay.
+CREATE SEQUENCE IF NOT EXISTS planned_contact_seq;
+CREATE TABLE IF NOT EXISTS planned_contacts (
+    plan_id      BIGINT PRIMARY KEY DEFAULT nextval('planned_contact_seq'),
+    plan_day     DATE NOT NULL,
+    rm_id        VARCHAR NOT NULL,
+    client_id    VARCHAR NOT NULL,
+    slot         VARCHAR NOT NULL,          -- deep | call | light (the 5 / 20 / 30)
+    channel      VARCHAR NOT NULL,          -- visit | call | wechat | sms
+    reason       VARCHAR NOT NULL,          -- trigger code, e.g. maturity_t7
+    priority     DOUBLE NOT NULL,
+    detail       VARCHAR,                   -- JSON: the trigger's facts (product, date, amount...)
+    accepted_by  VARCHAR NOT NULL,
+    accepted_at  TIMESTAMP NOT NULL DEFAULT current_timestamp
 );
 
 -- Monthly targets a branch manager sets (per branch or per RM).
