@@ -1,13 +1,24 @@
 """客户360 One client: identity, KYC, segments, AUM trend, holdings, activity, talking points."""
 
+from datetime import date
+
 import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from analytics import adoption, allocation, client360, clusters, segments, tags, threshold
+from analytics import (
+    adoption,
+    allocation,
+    client360,
+    clusters,
+    contact_log,
+    segments,
+    tags,
+    threshold,
+)
 from analytics.access import AccessDenied
 from analytics.settings import tier_lines
-from ui import charts, describe, formats, shell
+from ui import charts, describe, formats, plan_view, shell
 
 viewer = shell.page("client")
 tr, lang = viewer.t, viewer.lang
@@ -178,7 +189,9 @@ with txns:
         hide_index=True,
     )  # fmt: skip
 with contacts:
-    ch = shell.cached(client360.contact_history, viewer, client_id)
+    wh, ws = shell.warehouse(viewer.snapshot_path), shell.workspace()
+    ours = contact_log.logged_contacts(ws, wh, viewer.scope, client_id=client_id)
+    ch = client360.contact_history(wh, viewer.scope, client_id, logged=ours)
     if ch.empty:
         st.caption(tr("client.no_contacts"))
     else:
@@ -186,9 +199,37 @@ with contacts:
             pd.DataFrame({
                 tr("col.date"): [formats.day(d, lang) for d in ch["contact_date"]],
                 tr("col.channel"): [tr(f"channel.{x}") for x in ch["channel"]],
-                tr("col.topic"): [tr(f"topic.{x}") if pd.notna(x) else "" for x in ch["topic"]],
+                tr("col.topic"): [
+                    tr(f"topic.{x}") if src == "crm" else plan_view.reason_label(viewer, x)
+                    for x, src in zip(ch["topic"], ch["source"], strict=True)
+                ],
                 tr("col.outcome"): [tr(f"outcome.{x}") for x in ch["outcome"]],
                 tr("col.note"): ch["note"].fillna(""),
+                tr("col.source"): [tr(f"source.{x}") for x in ch["source"]],
             }),
             hide_index=True,
+            key="client_contacts",
         )  # fmt: skip
+    if viewer.scope.owns(card.branch_id, card.rm_id) and viewer.scope.role == "rm":
+        with st.form("client_log"):
+            st.markdown(f"**{tr('client.log_contact')}**")
+            a, b, c = st.columns(3)
+            when = a.date_input(tr("col.date"), value=date.today(), max_value=date.today(),
+                                format="YYYY-MM-DD")  # fmt: skip
+            channel = b.selectbox(tr("col.channel"), contact_log.CHANNELS,
+                                  format_func=lambda x: tr(f"channel.{x}"))  # fmt: skip
+            outcome = c.selectbox(tr("col.outcome"), contact_log.OUTCOMES,
+                                  format_func=lambda x: tr(f"outcome.{x}"))  # fmt: skip
+            note = st.text_input(
+                tr("col.note"), max_chars=contact_log.NOTE_MAX_CHARS, key="client_log_note"
+            )
+            if st.form_submit_button(tr("client.log_button"), type="primary"):
+                try:
+                    contact_log.log_contact(ws, wh, viewer.scope, client_id, when, channel,
+                                            outcome, note)  # fmt: skip
+                except (AccessDenied, contact_log.ContactLogError) as e:
+                    st.error(tr("plan.log_failed", reason=str(e)))
+                else:
+                    st.rerun()
+    else:
+        st.caption(tr("client.log_rm_only"))

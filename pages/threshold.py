@@ -1,10 +1,12 @@
 """临界客户 Threshold clients: near an upgrade, at risk of a downgrade, one step from the full
 relationship; each with its gap, what could close it and whether they were contacted lately."""
 
+from datetime import date
+
 import plotly.graph_objects as go
 import streamlit as st
 
-from analytics import threshold
+from analytics import contact_log, threshold
 from analytics.settings import load_settings
 from ui import charts, client_list, formats, shell
 from ui.client_list import Column
@@ -21,7 +23,14 @@ band = c1.slider(
     format="%d%%", key="th_band",
 ) / 100  # fmt: skip
 near = shell.cached(threshold.threshold_clients, viewer, band)
-contacted = shell.cached(threshold.contacted_recently, viewer)
+# contacted lately: the CRM history plus contacts logged in BranchLens, counted back from today
+logged = contact_log.contact_dates(
+    shell.workspace(), shell.warehouse(viewer.snapshot_path), viewer.scope
+)
+contacted = threshold.contacted_recently(
+    shell.warehouse(viewer.snapshot_path), viewer.scope, as_of=max(date.today(), viewer.as_of),
+    extra_contacts=logged,
+)  # fmt: skip
 near = near.assign(contacted=near["client_id"].isin(contacted["client_id"]))
 if viewer.scope.role != "rm":
     _, _, rms = shell.snapshot_facts(viewer.snapshot_path)

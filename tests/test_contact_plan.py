@@ -41,7 +41,7 @@ def reasons(plan: pd.DataFrame, day: date = MONDAY) -> dict[str, str]:
 
 
 def test_calendar_skips_weekends_and_holidays_and_keeps_make_up_days():
-    assert WEEK == [MONDAY + timedelta(days=i) for i in range(5)]
+    assert [MONDAY + timedelta(days=i) for i in range(5)] == WEEK
     assert cp.is_working_day(date(2026, 10, 10))  # a Saturday make-up day (调休)
     assert not cp.is_working_day(date(2026, 10, 1))  # National Day
     assert not cp.is_working_day(date(2026, 11, 28))  # Saturday

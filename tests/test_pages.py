@@ -301,3 +301,58 @@ def test_client_view_links_to_the_check_with_the_finding_count(app_data, demo_db
     at = run_page("pages/client.py", "rm:R0001", "en", client=mine)
     links = [p for p in at.get("page_link")]
     assert any(EN["al.open_check"] in p.proto.label for p in links)
+
+
+# ---------------------------------------------------------------------------- contact plan (issue 6)
+
+
+def _metric(at: AppTest, label: str):
+    return next(m for m in at.metric if m.label == label)
+
+
+def test_rm_accepts_plan_marks_contact_done_and_coverage_rises(app_data):
+    """An RM accepts today's plan, marks an overdue client's call done; their coverage goes up by
+    one client and their manager sees the completion in the team table."""
+    at = run_page("pages/contact_plan.py", "rm:R0002", "en")
+    assert not at.exception
+    before = _metric(at, EN["plan.coverage_all"]).value
+    at.button(key="plan_accept").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert "plan_accept" not in [b.key for b in at.button]  # today is accepted
+    pick = at.selectbox(key="plan_call_pick")
+    overdue = next(
+        i for i, label in enumerate(pick.options) if EN["reason.cadence_overdue"] in label
+    )
+    pick.select_index(overdue).run()
+    at.radio(key="plan_call_outcome").set_value("visit_booked")
+    at.text_input(key="plan_call_note").input("booked for Friday")
+    at.button(key="plan_call_submit").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    after = _metric(at, EN["plan.coverage_all"])
+    clients = int(after.delta.split(" of ")[1].split()[0].replace(",", ""))
+    covered = lambda v: round(float(v.rstrip("%")) / 100 * clients)  # noqa: E731
+    assert covered(after.value) == covered(before) + 1
+    assert any(m.value == "1 / 20" for m in at.metric)  # calls: 1 of 20 done
+    mgr = run_page("pages/contact_plan.py", "manager", "en")
+    team = mgr.dataframe[-1].value
+    row = team[team[EN["plan.done"]] > 0]
+    assert len(row) == 1 and row[EN["plan.done"]].item() == 1
+
+
+def test_rm_cannot_log_for_another_rms_client(app_data, demo_db_path):
+    wh = store.open_warehouse(demo_db_path)
+    other = wh.scalar("SELECT client_id FROM clients WHERE rm_id = 'R0003' ORDER BY client_id")
+    own = wh.scalar("SELECT client_id FROM clients WHERE rm_id = 'R0002' ORDER BY client_id")
+    at = run_page("pages/client.py", "rm:R0002", "en", client=other)
+    assert at.error and at.error[0].value == EN["client.refused"]
+    assert not [b for b in at.button if b.label == EN["client.log_button"]]
+    at = run_page("pages/client.py", "manager", "en", client=other)
+    assert EN["client.log_rm_only"] in [c.value for c in at.caption]
+    at = run_page("pages/client.py", "rm:R0002", "en", client=own)
+    save = next(b for b in at.button if b.label == EN["client.log_button"])
+    at.text_input(key="client_log_note").input("called about the CD")
+    save.click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    history = next(d.value for d in at.dataframe if EN["col.source"] in d.value.columns)
+    mine = history[history[EN["col.source"]] == EN["source.branchlens"]]
+    assert mine[EN["col.note"]].tolist() == ["called about the CD"]

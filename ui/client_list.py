@@ -13,8 +13,9 @@ from analytics.settings import load_settings
 from ui import exports, formats, shell
 from ui.shell import Viewer
 
-# Columns where smaller is better (an ``ease`` rank: 1 = easiest); everything else sorts largest first.
-ASCENDING = frozenset({"ease"})
+# Columns where smaller is better (an ``ease`` or campaign ``rank``: 1 = first); everything else
+# sorts largest first.
+ASCENDING = frozenset({"ease", "rank"})
 
 
 @dataclass(frozen=True)
@@ -135,31 +136,51 @@ def _as_param(viewer: Viewer) -> dict:
 
 
 def _export(viewer, members, scores, columns, sort_by, key, name) -> None:
-    """A two-step export: preparing the file records who exported which clients, then the
-    downloads (masked, as shown) are offered without another rerun."""
+    """The list's export: the rows as shown, up to ``[client_lists] export_max``."""
     signature = (
         sort_by,
         viewer.lang,
         0 if members is None else int(pd.util.hash_pandas_object(members, index=False).sum()),
     )
-    if st.button(viewer.t("list.export"), key=f"{key}_export"):
+
+    def build():
         limit = int(load_settings()["client_lists"]["export_max"])
         rows = client_lists.client_list(
             shell.warehouse(viewer.snapshot_path), viewer.scope, members, scores,
             sort_by=sort_by, descending=sort_by not in ASCENDING, limit=limit,
         ).rows  # fmt: skip
-        shell.audit(viewer, "export", rows["client_id"].tolist(), name)
-        st.session_state[f"{key}_file"] = (signature, table(viewer, rows, columns))
+        return rows["client_id"].tolist(), table(viewer, rows, columns), {}
+
+    downloads(viewer, key, name, signature, build)
+
+
+XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def downloads(viewer: Viewer, key: str, name: str, signature, build) -> None:
+    """A two-step export: the button prepares the file and records in the audit log who exported
+    which clients; the downloads (masked, as shown) are then offered without another rerun.
+
+    ``build()`` returns (client_ids, table, extra) where ``extra`` maps a button label to
+    (bytes, file name, MIME type) for files besides the table's CSV and XLSX (e.g. an .ics).
+    ``signature`` identifies what is exported, so a file prepared for other rows is not offered.
+    """
+    if st.button(viewer.t("list.export"), key=f"{key}_export"):
+        client_ids, ready, extra = build()
+        shell.audit(viewer, "export", client_ids, name)
+        st.session_state[f"{key}_file"] = (signature, ready, extra)
     prepared = st.session_state.get(f"{key}_file")
-    if prepared is not None and prepared[0] == signature:  # a file of this very list
-        ready = prepared[1]
-        a, b, _ = st.columns([1, 1, 4])
-        a.download_button(
-            "CSV", exports.csv_bytes(ready), f"{name}.csv", "text/csv",
-            on_click="ignore", key=f"{key}_csv",
-        )  # fmt: skip
-        b.download_button(
-            "XLSX", exports.xlsx_bytes(ready), f"{name}.xlsx",
-            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-            on_click="ignore", key=f"{key}_xlsx",
-        )  # fmt: skip
+    if prepared is None or prepared[0] != signature:
+        return
+    _, ready, extra = prepared
+    files = {
+        "CSV": (exports.csv_bytes(ready), f"{name}.csv", "text/csv"),
+        "XLSX": (exports.xlsx_bytes(ready), f"{name}.xlsx", XLSX_MIME),
+        **extra,
+    }
+    for col, (label, (data, file_name, mime)) in zip(
+        st.columns([1] * len(files) + [max(1, 6 - len(files))]), files.items(), strict=False
+    ):
+        col.download_button(
+            label, data, file_name, mime, on_click="ignore", key=f"{key}_{label.lower()}"
+        )

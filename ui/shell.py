@@ -64,6 +64,14 @@ PAGES: tuple[PageSpec, ...] = (
         "section.clients",
     ),
     PageSpec(
+        "contact_plan", "pages/contact_plan.py", "contact_plan", "page.contact_plan",
+        ":material/event_available:", "section.marketing",
+    ),
+    PageSpec(
+        "invitations", "pages/invitations.py", "invitations", "page.invitations",
+        ":material/campaign:", "section.marketing",
+    ),
+    PageSpec(
         "settings", "pages/settings.py", "settings", "page.settings", ":material/tune:",
         "section.rules",
     ),
