@@ -15,11 +15,13 @@ import argparse
 import platform
 import statistics
 import time
+from datetime import timedelta
 from pathlib import Path
 
 from analytics import (
     client_lists,
     clusters,
+    contact_plan,
     demo_data,
     migration,
     overview,
@@ -77,6 +79,7 @@ def main() -> None:
         "rm": Scope("rm", (branches[0],), rm_id=first_rm),
     }
     viewers = {k: all_viewers[k] for k in args.viewers.split(",")}
+    week = contact_plan.next_working_days(month + timedelta(days=1), 5)
     calls = {
         "overview": {
             "tier_summary": lambda s: overview.tier_summary(wh, s),
@@ -95,6 +98,12 @@ def main() -> None:
         "threshold": {
             "threshold_clients": lambda s: threshold.threshold_clients(wh, s),
             "contacted_recently": lambda s: threshold.contacted_recently(wh, s),
+        },
+        # issue 6: a week's 5-20-30 plan for every RM in the viewer's scope, in one pass
+        "contact_plan": {
+            "contact_plans_week": lambda s: contact_plan.contact_plans(wh, s, week),
+            "contact_plan_day": lambda s: contact_plan.contact_plans(wh, s, week[:1]),
+            "coverage_by_rm": lambda s: contact_plan.coverage(wh, s, week[0], by_rm=True),
         },
     }
     print(f"{n:,} clients, {len(branches)} branches; {platform.processor() or platform.machine()}, "

@@ -104,8 +104,8 @@ if scope.role == "rm":
             tr("col.aum"): [formats.money(v, lang) for v in part["aum_now"]],
             tr("col.reason"): [plan_view.reason_label(viewer, r) for r in part["reason"]],
             tr("col.channel"): [tr(f"channel.{c}") for c in part["channel"]],
-            tr("plan.opener"): [plan_view.opener(viewer, r, d) for r, d in zip(part["reason"], part["detail"], strict=True)],
             tr("col.status"): status,
+            tr("plan.opener"): [plan_view.opener(viewer, r, d) for r, d in zip(part["reason"], part["detail"], strict=True)],
         }  # fmt: skip
         if span == "day":
             table.pop(tr("col.day"))

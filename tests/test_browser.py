@@ -295,3 +295,36 @@ def test_allocation_from_a_client_edit_and_meeting_sheet(server, browser, demo_d
     shot(view, "meeting-sheet-en")
     view.close()
     page.close()
+
+
+def test_plan_accept_mark_done_then_client_history(server, browser):
+    """An RM accepts today's plan, marks the first deep contact done with an outcome and a note,
+    opens the client and finds the contact in the client's contact history."""
+    import re
+
+    page = browser.new_page(viewport={"width": 1400, "height": 2200}, locale="en-US")
+    page.goto(server + "/contact_plan?as=rm:R0004&lang=en")
+    page.get_by_role("heading", name="5-20-30 contact plan").wait_for(timeout=90_000)
+    page.get_by_role("button", name=re.compile(r"^Accept the plan")).click()
+    idle(page)
+    page.get_by_text("Mark done").first.wait_for(timeout=30_000)
+    main = page.get_by_test_id("stMain")
+    idle(page)
+    picked = main.get_by_test_id("stSelectbox").first.locator("input").input_value()
+    client_id = re.search(r"C\d{8}", picked).group(0)
+    form = page.get_by_test_id("stForm").first
+    form.get_by_text("Visit booked", exact=True).click()
+    form.get_by_role("textbox").fill("browser: booked a visit")
+    form.get_by_role("button", name="Mark done").click()
+    page.get_by_text("Done: Visit booked").wait_for(timeout=30_000)
+    shot(page, "contact-plan-en")
+    page.get_by_role("button", name="Open Client 360").first.click()
+    sync_api.expect(page.get_by_test_id("stTextInputField").first).to_have_value(
+        client_id, timeout=60_000
+    )
+    page.get_by_role("tab", name="Contact history").click()
+    grid = visible_grid(page)
+    cells = settled_cells(page, grid.locator("[role='gridcell']"))
+    assert "browser: booked a visit" in cells
+    assert "Visit booked" in cells and "BranchLens" in cells
+    page.close()

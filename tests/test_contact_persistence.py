@@ -40,7 +40,9 @@ def build(path: Path) -> Path:
 def test_logged_contact_survives_restart_and_new_snapshot(tmp_path):
     data = tmp_path / "data"
     first = publish_snapshot(build(tmp_path / "a.duckdb"), "demo", data)
-    out = run(data, f"""
+    out = run(
+        data,
+        f"""
         from datetime import date
         from analytics.access import Scope
         from analytics.contact_log import log_contact
@@ -49,11 +51,14 @@ def test_logged_contact_survives_restart_and_new_snapshot(tmp_path):
         rm = Scope("rm", rm_id="R1", viewer_id="rm:R1")
         print(log_contact(ws, wh, rm, "c1", date.fromisoformat("{MONDAY}"), "visit",
                           "product_discussed", "聊了养老规划", today=date(2026, 11, 23)))
-    """)
+    """,
+    )
     assert out == "1"
     second = publish_snapshot(build(tmp_path / "b.duckdb"), "import", data)
     assert current_snapshot(data) == second != first
-    out = run(data, """
+    out = run(
+        data,
+        """
         from analytics.access import Scope
         from analytics.client360 import contact_history
         from analytics.contact_log import logged_contacts
@@ -64,5 +69,6 @@ def test_logged_contact_survives_restart_and_new_snapshot(tmp_path):
         hist = contact_history(wh, rm, "c1", logged=logs)
         top = hist.iloc[0]
         print(len(logs), top.source, top.channel, top.outcome, top.note, top.contact_date)
-    """)
+    """,
+    )
     assert out == f"1 branchlens visit product_discussed 聊了养老规划 {MONDAY}"

@@ -333,6 +333,8 @@ def test_rm_accepts_plan_marks_contact_done_and_coverage_rises(app_data):
     covered = lambda v: round(float(v.rstrip("%")) / 100 * clients)  # noqa: E731
     assert covered(after.value) == covered(before) + 1
     assert any(m.value == "1 / 20" for m in at.metric)  # calls: 1 of 20 done
+    at.button(key="plan_export").click().run()  # the plan and the week's .ics are offered
+    assert not at.exception, [e.value for e in at.exception]
     mgr = run_page("pages/contact_plan.py", "manager", "en")
     team = mgr.dataframe[-1].value
     row = team[team[EN["plan.done"]] > 0]
