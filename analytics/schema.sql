@@ -269,3 +269,17 @@ CREATE TABLE IF NOT EXISTS rm_assignments (
     accepted_by    VARCHAR NOT NULL,        -- viewer id of the branch manager / head office
     accepted_at    TIMESTAMP NOT NULL DEFAULT current_timestamp
 );
+
+-- Credit grades adjusted by rule or by hand after the scorecard (analytics/scorecard.py), with who
+-- and why; append-only. A client's grade in force is its latest row.
+CREATE TABLE IF NOT EXISTS grade_overrides (
+    corp_id      VARCHAR NOT NULL,
+    model_grade  VARCHAR NOT NULL,          -- the scorecard's grade
+    final_grade  VARCHAR NOT NULL,          -- after the adjustment
+    rule         VARCHAR NOT NULL,          -- [scorecard.overrides] rule code, or 'manual'
+    reason       VARCHAR NOT NULL,          -- the rule's reason code, or the person's own words
+    score        DOUBLE,                    -- the model score behind model_grade
+    snapshot     VARCHAR,                   -- snapshot file the grade was computed on
+    decided_by   VARCHAR NOT NULL,          -- viewer id
+    decided_at   TIMESTAMP NOT NULL DEFAULT current_timestamp
+);

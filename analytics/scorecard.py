@@ -72,7 +72,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import roc_auc_score, roc_curve
 from sklearn.model_selection import train_test_split
 
-from analytics.access import Scope
+from analytics.access import AccessDenied, Scope
 from analytics.settings import load_settings
 from analytics.store import Database
 
@@ -933,3 +933,93 @@ def corporate_credit_table(wh: Database, scope: Scope) -> pd.DataFrame:
         ORDER BY c.corp_id
     """
     return wh.query(sql, params)
+
+
+# -- adjusted grades in the workspace -----------------------------------------------------------
+
+GRADE_LOG_COLUMNS = (
+    "corp_id", "model_grade", "final_grade", "rule", "reason", "score", "snapshot", "decided_by",
+    "decided_at",
+)  # fmt: skip
+# Who may adjust a grade by hand: credit decisions sit with the branch manager or head office (a
+# trainer in the demo); an RM sees the grades but does not set them.
+GRADE_DECIDERS = ("manager", "head_office", "trainer")
+
+
+def _corp_scope_ids(wh: Database, scope: Scope, corp_ids) -> list[str]:
+    where, params = scope.where("c")
+    df = wh.query(
+        f"SELECT corp_id FROM corp_clients c WHERE corp_id IN (SELECT UNNEST(?::VARCHAR[])) "
+        f"AND {where}",
+        [list(corp_ids), *params],
+    )
+    return df["corp_id"].tolist()
+
+
+def recorded_grades(ws: Database, wh: Database, scope: Scope) -> pd.DataFrame:
+    """The adjustments recorded for the viewer's corporate clients, newest first
+    (``GRADE_LOG_COLUMNS``)."""
+    where, params = scope.where("c")
+    ids = wh.query(f"SELECT corp_id FROM corp_clients c WHERE {where}", params)["corp_id"]
+    return ws.query(
+        f"SELECT {', '.join(GRADE_LOG_COLUMNS)} FROM grade_overrides "
+        "WHERE corp_id IN (SELECT UNNEST(?::VARCHAR[])) ORDER BY decided_at DESC, corp_id",
+        [ids.tolist()],
+    )
+
+
+def record_rule_overrides(
+    ws: Database, wh: Database, scope: Scope, graded: pd.DataFrame, decided_by: str, snapshot: str
+) -> int:
+    """Record the rule overrides of ``graded`` (``apply_overrides`` rows with corp_id and score)
+    for the viewer's clients; a client whose latest recorded adjustment is already this one is not
+    recorded again. Returns the rows written."""
+    if scope.role not in GRADE_DECIDERS:
+        raise AccessDenied("grades are adjusted by a branch manager or head office")
+    rows = graded[graded["override"].notna()]
+    rows = rows[rows["corp_id"].isin(_corp_scope_ids(wh, scope, rows["corp_id"]))]
+    latest = recorded_grades(ws, wh, scope).drop_duplicates("corp_id").set_index("corp_id")
+    fresh = [
+        r
+        for r in rows.itertuples(index=False)
+        if r.corp_id not in latest.index
+        or (latest.at[r.corp_id, "rule"], latest.at[r.corp_id, "final_grade"])
+        != (r.override, r.final_grade)
+    ]
+    with ws.cursor() as cur:
+        cur.executemany(
+            "INSERT INTO grade_overrides (corp_id, model_grade, final_grade, rule, reason, score, "
+            "snapshot, decided_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            [[r.corp_id, r.model_grade, r.final_grade, r.override, r.override_reason_code,
+              float(r.score), snapshot, decided_by] for r in fresh],
+        )  # fmt: skip
+    return len(fresh)
+
+
+def record_manual_grade(
+    ws: Database,
+    wh: Database,
+    scope: Scope,
+    corp_id: str,
+    model_grade: str,
+    final_grade: str,
+    reason: str,
+    decided_by: str,
+    score: float | None = None,
+    snapshot: str | None = None,
+) -> None:
+    """Record a grade set by hand, with the person's reason (required, at most 500 characters)."""
+    if scope.role not in GRADE_DECIDERS:
+        raise AccessDenied("grades are adjusted by a branch manager or head office")
+    if not _corp_scope_ids(wh, scope, [corp_id]):
+        raise AccessDenied("this corporate client is not in your scope")
+    reason = (reason or "").strip()
+    if not reason or len(reason) > 500:
+        raise ValueError("a manual grade needs a reason of at most 500 characters")
+    if model_grade not in GRADES or final_grade not in GRADES:
+        raise ValueError("unknown grade")
+    ws.execute(
+        "INSERT INTO grade_overrides (corp_id, model_grade, final_grade, rule, reason, score, "
+        "snapshot, decided_by) VALUES (?, ?, ?, 'manual', ?, ?, ?, ?)",
+        [corp_id, model_grade, final_grade, reason, score, snapshot, decided_by],
+    )
