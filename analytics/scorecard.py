@@ -986,6 +986,8 @@ def record_rule_overrides(
         or (latest.at[r.corp_id, "rule"], latest.at[r.corp_id, "final_grade"])
         != (r.override, r.final_grade)
     ]
+    if not fresh:
+        return 0
     with ws.cursor() as cur:
         cur.executemany(
             "INSERT INTO grade_overrides (corp_id, model_grade, final_grade, rule, reason, score, "

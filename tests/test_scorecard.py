@@ -157,8 +157,9 @@ def test_woe_monotonic_in_every_numeric_feature(card):
     assert MISSING_BIN in set(d2l.bins["bin"])
 
 
-def test_default_demo_size_trains(tmp_path):
-    """The app's default demo has 600 corporates (about 33 defaults): it must pass min_bad."""
+def test_default_demo_reaches_auc_and_ks(tmp_path):
+    """The app's default demo ([demo] corporates_per_branch, about 6% defaults) trains a card with
+    holdout AUC >= 0.75 and KS >= 0.4 at the default seed (the credit tab's first view)."""
     demo = load_settings()["demo"]
     path = tmp_path / "default.duckdb"
     # corporates do not depend on the number of retail clients: fewer clients build faster
@@ -171,8 +172,7 @@ def test_default_demo_size_trains(tmp_path):
     assert len(df) == int(demo["corporates_per_branch"])
     card = train_scorecard(df, "default_flag", bad_label=True)
     assert card.n_train + card.n_holdout == len(df)
-    # about 10 holdout defaults: noisy, but the default seed gives a usable card (0.755)
-    assert card.auc >= 0.7
+    assert card.auc >= 0.75 and card.ks >= 0.4
 
 
 # -- robustness ------------------------------------------------------------------------------
@@ -491,3 +491,40 @@ def test_too_good_feature_is_flagged_suspicious_but_kept():
     assert row["iv"] > 1.0 and row["kept"] and row["reason"] == "suspicious"
     assert "leak" in card.features and "leak" not in card.dropped
     assert card.auc > 0.95
+
+
+def test_grade_adjustments_are_recorded_with_who_and_why(corp_db, card, credit, tmp_path):
+    """Rule overrides and a hand-set grade land in the workspace with who and why; only a manager
+    or head office records them, only for their own clients, and a repeat is not written twice."""
+    from analytics.access import AccessDenied
+    from analytics.scorecard import record_manual_grade, record_rule_overrides, recorded_grades
+    from analytics.store import open_workspace
+
+    wh, ws = corp_db, open_workspace(tmp_path / "ws.duckdb")
+    head = Scope("head_office", viewer_id="ho")
+    graded = apply_overrides(card.score(credit))
+    overridden = graded["override"].notna().sum()
+    assert overridden > 0
+    assert record_rule_overrides(ws, wh, head, graded, "ho", "snap") == overridden
+    assert record_rule_overrides(ws, wh, head, graded, "ho", "snap") == 0  # already recorded
+    log = recorded_grades(ws, wh, head)
+    assert len(log) == overridden and set(log["decided_by"]) == {"ho"}
+    assert set(log["rule"]) <= {"overdue_tax", "has_guarantor"}
+    one = graded.iloc[0]
+    record_manual_grade(ws, wh, head, one["corp_id"], one["grade"], "B", "担保人代偿能力下降", "ho",
+                        float(one["score"]), "snap")  # fmt: skip
+    latest = recorded_grades(ws, wh, head).iloc[0]
+    assert (latest["corp_id"], latest["rule"], latest["final_grade"]) == (
+        one["corp_id"],
+        "manual",
+        "B",
+    )
+    with pytest.raises(ValueError):
+        record_manual_grade(ws, wh, head, one["corp_id"], one["grade"], "B", "  ", "ho")
+    rm_id = wh.scalar("SELECT rm_id FROM corp_clients WHERE rm_id IS NOT NULL LIMIT 1")
+    with pytest.raises(AccessDenied):
+        record_rule_overrides(ws, wh, Scope("rm", rm_id=rm_id), graded, "rm", "snap")
+    other = Scope("manager", branch_ids=("B999",))
+    with pytest.raises(AccessDenied):
+        record_manual_grade(ws, wh, other, one["corp_id"], one["grade"], "B", "why", "m")
+    assert recorded_grades(ws, wh, other).empty
