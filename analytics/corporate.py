@@ -22,7 +22,7 @@ only, not the deposit, loan and fee figures.
 - **Social value** (``social_value``, ``payment_network``, ``neighbourhood``): PageRank on the
   bank-wide payment network (``pagerank``: networkx's algorithm on scipy.sparse), number of
   counterparties, payroll headcount and the AUM of retail clients employed by the company,
-  combined into an influence score; the neighbourhood view's layout is networkx's.
+  combined into an influence score; the neighbourhood view's layout is radial.
 
 **Populations.** Like ``analytics.rfm.retail_rfm`` and ``analytics.value``, scores, model fits,
 medians and percentile ranks are computed over every corporate client of the branches the viewer's
@@ -36,7 +36,6 @@ from __future__ import annotations
 import math
 from datetime import date
 
-import networkx as nx
 import numpy as np
 import pandas as pd
 from scipy import optimize, sparse, special
@@ -856,10 +855,8 @@ def neighbourhood(
       settled with the centre, both directions; for the centre the sum over the shown
       counterparties), amount_in (paid to the centre), amount_out (paid by the centre), direction
       ('center', 'in' = pays the centre (a customer), 'out' = paid by the centre (a supplier),
-      'both'), x, y (a deterministic networkx spring layout with the centre at 0, 0 and
-      ``[corporate.social] layout_seed``, scaled so the farthest node is at distance 1; stronger
-      flows pull closer, by log amount). Centre first, then by
-      amount descending.
+      'both'), x, y (a radial layout, ``_layout``: the centre at 0, 0, the counterparties
+      round it, largest flow first). Centre first, then by amount descending.
     - edges: payer_id, payee_id, amount (sum, yuan), count — every settled pair among the shown
       nodes (counterparties' settlements with each other included).
 
@@ -928,30 +925,20 @@ def neighbourhood(
     )
     for col in ("name_zh", "name_en"):
         nodes[col] = nodes[col].astype(object).where(nodes["in_scope"], None)
-    pos = _layout(ids, edges, int(social["layout_seed"]))
+    pos = _layout(ids)
     nodes["x"] = [float(pos[i][0]) for i in nodes["corp_id"]]
     nodes["y"] = [float(pos[i][1]) for i in nodes["corp_id"]]
     return nodes[NODE_COLUMNS], edges
 
 
-def _layout(ids: list[str], edges: pd.DataFrame, seed: int) -> dict[str, np.ndarray]:
-    """Deterministic spring layout of the nodes ``ids`` (first = centre, pinned at 0, 0), scaled
-    so the farthest node is at distance 1. Edge weight = log(1 + amount) / log(1 + largest
-    amount), so stronger flows pull closer without the largest one collapsing the rest."""
-    if len(ids) == 1:
-        return {ids[0]: np.zeros(2)}
-    graph = nx.Graph()
-    graph.add_nodes_from(ids)
-    top = math.log1p(float(edges["amount"].max())) if len(edges) else 0.0
-    pairs = zip(edges["payer_id"], edges["payee_id"], edges["amount"], strict=True)
-    for payer, payee, amount in pairs:
-        w = math.log1p(max(float(amount), 0.0)) / top if top > 0 else 1.0
-        if graph.has_edge(payer, payee):
-            graph[payer][payee]["weight"] += w
-        else:
-            graph.add_edge(payer, payee, weight=w)
-    start = nx.circular_layout(ids)
-    start[ids[0]] = np.zeros(2)
-    pos = nx.spring_layout(graph, pos=start, fixed=[ids[0]], weight="weight", seed=seed)
-    radius = max(float(np.hypot(*xy)) for xy in pos.values()) or 1.0
-    return {node: np.asarray(xy) / radius for node, xy in pos.items()}
+def _layout(ids: list[str]) -> dict[str, np.ndarray]:
+    """A radial layout that reads at a glance: the centre (``ids[0]``) at 0, 0 and its
+    counterparties round it in the order given (largest flow first, clockwise from the top), on two
+    alternating rings (radius 1 and 0.72) so that neighbouring labels do not overlap."""
+    out = {ids[0]: np.zeros(2)}
+    rest = ids[1:]
+    for k, node in enumerate(rest):
+        angle = math.pi / 2 - 2 * math.pi * k / len(rest)
+        radius = 1.0 if k % 2 == 0 else 0.72
+        out[node] = np.array([radius * math.cos(angle), radius * math.sin(angle)])
+    return out

@@ -546,6 +546,14 @@ class Scorecard:
         woe = {f: self.binning[f].transform(df.get(f), n) for f in self.features}
         return pd.DataFrame(woe, index=df.index)
 
+    def points_frame(self, df: pd.DataFrame) -> pd.DataFrame:
+        """The points each kept feature gives each row of ``df`` (−factor × coefficient × WOE);
+        with ``base_points`` they add up to the row's score."""
+        w = self.woe_frame(df)
+        return pd.DataFrame(
+            {f: -self.factor * self.coefficients[f] * w[f] for f in self.features}, index=df.index
+        )
+
     def logit(self, df: pd.DataFrame) -> np.ndarray:
         """Log-odds of bad for each row of ``df``."""
         w = self.woe_frame(df).to_numpy(float)
@@ -1025,3 +1033,13 @@ def record_manual_grade(
         "snapshot, decided_by) VALUES (?, ?, ?, 'manual', ?, ?, ?, ?)",
         [corp_id, model_grade, final_grade, reason, score, snapshot, decided_by],
     )
+
+
+def credit_training_table(wh: Database, scope: Scope) -> pd.DataFrame:
+    """The rows the demo scorecard trains on: ``corporate_credit_table`` for every corporate client
+    of the branches the viewer's scope touches (an RM's book alone holds too few defaults to
+    learn from; the trained card shows bins and points, not clients). The rows scored and listed
+    in the view are still the viewer's own (``corporate_credit_table(wh, scope)``)."""
+    from analytics.value import population_scope  # value imports nothing from here; keep it lazy
+
+    return corporate_credit_table(wh, population_scope(wh, scope))

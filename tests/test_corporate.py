@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import SMALL
 from scipy import special
 
 from analytics import corporate, rfm
@@ -176,7 +177,7 @@ def test_corporate_rfm_reuses_rfm_scores(wh, monkeypatch):
         (("recency_days", "frequency", "monetary"), {"key": "corp_id", "by": "branch_id"})
     ]
     assert list(out.columns) == corporate.RFM_COLUMNS
-    assert len(out) == 120 and set(out["segment"]) <= set(rfm.SEGMENTS)
+    assert len(out) == SMALL["corporates"] and set(out["segment"]) <= set(rfm.SEGMENTS)
     assert len(set(out["segment"])) >= 4
     # the scores are rfm_scores' on the same numbers, per branch
     again = real(
@@ -216,7 +217,7 @@ def test_corporate_rfm_numbers_by_hand(wh):
 def test_corporate_rfm_scope(wh):
     head = corporate.corporate_rfm(wh, HEAD).set_index("corp_id")
     b002 = corporate.corporate_rfm(wh, B002)
-    assert len(b002) == 60 and set(b002["branch_id"]) == {"B002"}
+    assert len(b002) == SMALL["corporates"] // 2 and set(b002["branch_id"]) == {"B002"}
     rm_id = b002["rm_id"].dropna().iloc[0]
     mine = corporate.corporate_rfm(wh, Scope("rm", ("B002",), rm_id=rm_id))
     assert len(mine) > 0 and set(mine["rm_id"]) == {rm_id}
@@ -241,7 +242,7 @@ def clv_head(wh):
 def test_clv_columns_and_arithmetic(clv_head):
     df = clv_head
     c = load_settings()["corporate"]
-    assert list(df.columns) == corporate.CLV_COLUMNS and len(df) == 120
+    assert list(df.columns) == corporate.CLV_COLUMNS and len(df) == SMALL["corporates"]
     gross = df["gross_profit_12m"]
     assert (df["profit_12m"] - (gross - c["cost_to_serve_per_year"])).abs().max() < 0.011
     assert (
@@ -284,7 +285,7 @@ def test_clv_quadrants_and_matrix(clv_head):
 
 def test_clv_scope_and_viewer_independence(wh, clv_head):
     b001 = corporate.corporate_clv(wh, B001)
-    assert set(b001["branch_id"]) == {"B001"} and len(b001) == 60
+    assert set(b001["branch_id"]) == {"B001"} and len(b001) == SMALL["corporates"] // 2
     cols = ["clv", "quadrant", "p_alive"]
     pd.testing.assert_frame_equal(
         b001.set_index("corp_id")[cols], clv_head.set_index("corp_id").loc[b001["corp_id"], cols]
@@ -324,7 +325,7 @@ def social_head(wh):
 def test_social_value_columns_and_weights(social_head):
     df = social_head
     w = load_settings()["corporate"]["social"]["weights"]
-    assert list(df.columns) == corporate.SOCIAL_COLUMNS and len(df) == 120
+    assert list(df.columns) == corporate.SOCIAL_COLUMNS and len(df) == SMALL["corporates"]
     assert df["pagerank"].sum() == pytest.approx(1.0)  # head office sees every node
     want = 100 * sum(w[k] * df[f"{k}_pct"] for k in corporate.SOCIAL_FACTORS)
     assert (df["influence"] - want).abs().max() < 0.006
@@ -349,7 +350,7 @@ def test_social_value_linked_aum_by_hand(wh, social_head):
 
 def test_social_value_scope(wh, social_head):
     b002 = corporate.social_value(wh, B002)
-    assert set(b002["branch_id"]) == {"B002"} and len(b002) == 60
+    assert set(b002["branch_id"]) == {"B002"} and len(b002) == SMALL["corporates"] // 2
     cols = ["pagerank", "influence"]
     pd.testing.assert_frame_equal(
         b002.set_index("corp_id")[cols], social_head.set_index("corp_id").loc[b002["corp_id"], cols]

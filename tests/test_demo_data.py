@@ -10,6 +10,7 @@ import datetime as dt
 
 import duckdb
 import pytest
+from conftest import SMALL
 
 from analytics import demo_data
 from analytics.schema import part_names, schema_part, warehouse_table_names
@@ -79,7 +80,7 @@ def test_meta(con):
     assert one(con, "SELECT COUNT(*) FROM clients") == 4000
     assert one(con, "SELECT COUNT(*) FROM branches") == 2
     assert one(con, "SELECT COUNT(*) FROM rms") == 12
-    assert one(con, "SELECT COUNT(*) FROM corp_clients") == 120
+    assert one(con, "SELECT COUNT(*) FROM corp_clients") == SMALL["corporates"]
 
 
 def test_month_ends(con, as_of):

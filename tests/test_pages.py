@@ -358,3 +358,101 @@ def test_rm_cannot_log_for_another_rms_client(app_data, demo_db_path):
     history = next(d.value for d in at.dataframe if EN["col.source"] in d.value.columns)
     mine = history[history[EN["col.source"]] == EN["source.branchlens"]]
     assert mine[EN["col.note"]].tolist() == ["called about the CD"]
+
+
+# ---------------------------------------------------------------------------- corporate (issue 7)
+
+
+def history_csv(rows: int = 600, bads: int | None = None, classes: int = 2, seed: int = 3) -> bytes:
+    """A bank's own credit history as a raw CSV: numbers, text categories, an account number, a
+    free-text remark and a text target ('bad' / 'good')."""
+    import numpy as np
+    import pandas as pd
+
+    rng = np.random.default_rng(seed)
+    debt = rng.uniform(0, 1.2, rows)
+    region = rng.choice(["华北", "华东", "华南", "西部"], rows)
+    risk = 1 / (1 + np.exp(-(-3.2 + 3.5 * debt + (region == "西部") * 0.8)))
+    bad = rng.random(rows) < risk
+    if bads is not None:
+        bad = np.zeros(rows, bool)
+        bad[:bads] = True
+    status = np.where(bad, "bad", "good").astype(object)
+    if classes == 3:
+        status[::7] = "watch"
+    df = pd.DataFrame({
+        "account_no": [f"6222{i:010d}" for i in range(rows)],
+        "region": region,
+        "debt_ratio": debt.round(3),
+        "revenue_wan": rng.lognormal(6, 1, rows).round(1),
+        "guaranteed": rng.choice(["yes", "no"], rows),
+        "remark": [f"客户经理走访记录第{i}号：经营正常，按时付息，无异常情况说明。" for i in range(rows)],
+        "status": status,
+    })  # fmt: skip
+    return df.to_csv(index=False).encode("utf-8-sig")
+
+
+def upload(at: AppTest, name: str, data: bytes, target: str | None = None, bad=None) -> AppTest:
+    at.radio(key="credit_source").set_value("upload").run()
+    at.file_uploader(key="credit_file").set_value((name, data, "text/csv")).run()
+    if target is not None:
+        at.selectbox(key="credit_target").set_value(target).run()
+    if bad is not None:
+        at.selectbox(key="credit_bad").set_value(bad).run()
+    return at
+
+
+def _workspace_rows() -> tuple[int, int]:
+    ws = store.open_workspace()
+    try:
+        return ws.scalar("SELECT COUNT(*) FROM grade_overrides"), ws.scalar(
+            "SELECT COUNT(*) FROM contact_logs"
+        )
+    finally:
+        ws.close()
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_credit_tab_trains_on_an_uploaded_history(app_data, lang):
+    table = ZH if lang == "zh" else EN
+    at = upload(run_page("pages/corporate.py", "manager", lang), "history.csv", history_csv(),
+                "status", "bad")  # fmt: skip
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    auc = next(m for m in at.metric if m.label == table["credit.auc"])
+    assert float(auc.value) > 0.7
+    unusable = [i.value for i in at.info if "account_no" in i.value]
+    assert unusable and "remark" in unusable[0]  # named and left out
+    assert [m for m in at.metric if m.label == table["credit.final_grade"]]
+
+
+def test_bad_uploads_say_why_and_change_nothing(app_data):
+    at = run_page("pages/corporate.py", "head_office", "en")
+    demo_auc = next(m for m in at.metric if m.label == EN["credit.auc"]).value
+    before = _workspace_rows()
+    cases = [
+        (("x.xlsx", b"\x00\x01 not a workbook"), {}, EN["credit.upload_error.unreadable"]),
+        (("h.csv", history_csv(classes=3)), {"target": "status", "bad": "bad"},
+         "must have exactly two values"),
+        (("h.csv", history_csv(bads=10)), {"target": "status", "bad": "bad"}, "Too few bad cases"),
+        (("h.csv", b"a,b\n1.5,2.5\n2.5,3.5\n3.5,1.25\n"), {}, EN["credit.error.no_target_column"]),
+    ]  # fmt: skip
+    for (name, data), choice, message in cases:
+        at = upload(run_page("pages/corporate.py", "head_office", "en"), name, data, **choice)
+        assert not at.exception, [e.value for e in at.exception]
+        assert any(message in e.value for e in at.error), (name, [e.value for e in at.error])
+        assert not [m for m in at.metric if m.label == EN["credit.auc"]]
+    assert _workspace_rows() == before
+    at = run_page("pages/corporate.py", "head_office", "en")  # the demo card is as it was
+    assert next(m for m in at.metric if m.label == EN["credit.auc"]).value == demo_auc
+
+
+def test_grade_adjustments_recorded_from_the_view(app_data):
+    at = run_page("pages/corporate.py", "manager", "en")
+    before = _workspace_rows()[0]
+    at.button(key="credit_record").click().run()
+    assert not at.exception
+    recorded = _workspace_rows()[0] - before
+    assert recorded > 0 and any(str(recorded) in s.value for s in at.success)
+    rm = run_page("pages/corporate.py", "rm:R0001", "en")
+    assert "credit_record" not in [b.key for b in rm.button]
+    assert EN["credit.deciders_only"] in [c.value for c in rm.caption]

@@ -72,6 +72,10 @@ PAGES: tuple[PageSpec, ...] = (
         ":material/campaign:", "section.marketing",
     ),
     PageSpec(
+        "corporate", "pages/corporate.py", "corporate", "page.corporate",
+        ":material/corporate_fare:", "section.corporate",
+    ),
+    PageSpec(
         "settings", "pages/settings.py", "settings", "page.settings", ":material/tune:",
         "section.rules",
     ),
