@@ -238,6 +238,15 @@ def _threshold(wh: Database, scope: Scope, rm_id: str | None, as_of: date) -> pd
 # ---------------------------------------------------------------------------- triggers
 
 
+def _object_ids(df: pd.DataFrame) -> pd.DataFrame:
+    """Id columns as plain Python strings: pandas' Arrow-backed strings make ``isin`` and
+    indexing on a million ids orders of magnitude slower."""
+    for col in ("client_id", "rm_id"):
+        if col in df.columns:
+            df[col] = df[col].astype(object)
+    return df
+
+
 def _dates_in(year, month, dom) -> pd.Series:
     """Vectorised date(year, month, dom): 29 February becomes 1 March in common years and a day
     past the month's end (a pay day on the 31st) falls on the month's last day."""
@@ -253,14 +262,18 @@ def _dates_in(year, month, dom) -> pd.Series:
     return (first + pd.to_timedelta(shift, unit="D")).dt.date
 
 
-def _raise(
-    rows: list, due: pd.Series, handling: dict[date, date], client_ids, reason: str, details
-) -> None:
+def _raise(rows: list, due, handling: dict[date, date], client_ids, reason: str, details) -> None:
     """Append (day, client_id, reason, detail) for the triggers whose due date is handled on a
     plan day; ``details`` is a callable giving the detail dict of one row position."""
-    day = due.map(handling)
-    for i in np.flatnonzero(day.notna().to_numpy()):
-        rows.append((day.iloc[i], client_ids[i], reason, details(i)))
+    day = pd.Series(np.asarray(due, dtype=object)).map(handling).to_numpy(object)
+    for i in np.flatnonzero(pd.notna(day)):
+        rows.append((day[i], client_ids[i], reason, details(i)))
+
+
+def _arrays(df: pd.DataFrame) -> dict[str, np.ndarray]:
+    """The frame's columns as plain object arrays: element access in the loops below is then a
+    cheap array index, not a pandas lookup."""
+    return {c: df[c].to_numpy(object) for c in df.columns}
 
 
 def _dated_triggers(
@@ -274,45 +287,50 @@ def _dated_triggers(
     rows: list[tuple] = []
     years = sorted({d.year for d in handling})
     months = sorted({(d.year, d.month) for d in handling})
-    m = maturities.reset_index(drop=True)
+    m = _arrays(maturities)
     for reason in ("maturity_t7", "maturity_t3"):
         before = int(rule["triggers"][reason]["days_before"])
-        due = pd.Series([d - timedelta(days=before) for d in m["maturity_date"]], dtype=object)
-        _raise(rows, due, handling, m["client_id"].to_numpy(), reason, lambda i, b=before: {
-            "product_zh": m.at[i, "product_zh"], "product_en": m.at[i, "product_en"],
-            "date": m.at[i, "maturity_date"].isoformat(), "amount": float(m.at[i, "amount"]),
-            "days": b,
+        due = [d - timedelta(days=before) for d in m["maturity_date"]]
+        _raise(rows, due, handling, m["client_id"], reason, lambda i, b=before: {
+            "product_zh": m["product_zh"][i], "product_en": m["product_en"][i],
+            "date": m["maturity_date"][i].isoformat(), "amount": float(m["amount"][i]), "days": b,
         })  # fmt: skip
-    ids = facts["client_id"].to_numpy()
+    ids = facts["client_id"].to_numpy(object)
     born = pd.to_datetime(facts["birth_date"])
+    born_year = born.dt.year.to_numpy()
     for year in years:
-        due = _dates_in(year, born.dt.month.to_numpy(), born.dt.day.to_numpy())
+        due = _dates_in(year, born.dt.month.to_numpy(), born.dt.day.to_numpy()).to_numpy(object)
         _raise(rows, due, handling, ids, "birthday", lambda i, y=year, d=due: {
-            "date": d.iloc[i].isoformat(), "age": y - born.iloc[i].year,
+            "date": d[i].isoformat(), "age": int(y - born_year[i]),
         })  # fmt: skip
     paid = facts[(facts["payroll_flag"] | facts["pension_flag"]) & facts["pay_day"].notna()]
-    paid = paid.reset_index(drop=True)
+    pa = _arrays(paid)
     for y, mo in months:
-        due = _dates_in(y, mo, paid["pay_day"].to_numpy())
-        _raise(rows, due, handling, paid["client_id"].to_numpy(), "pay_day", lambda i, d=due: {
-            "date": d.iloc[i].isoformat(),
-            "kind": "pension" if paid.at[i, "pension_flag"] else "payroll",
+        due = _dates_in(y, mo, paid["pay_day"].to_numpy()).to_numpy(object)
+        _raise(rows, due, handling, pa["client_id"], "pay_day", lambda i, d=due: {
+            "date": d[i].isoformat(), "kind": "pension" if pa["pension_flag"][i] else "payroll",
         })  # fmt: skip
-    pol = policies.reset_index(drop=True)
-    start = pd.to_datetime(pol["start_date"])
-    callbacks = [(pd.Series([d + timedelta(days=1) for d in pol["start_date"]], dtype=object), 0)]
-    callbacks += [(_dates_in(y, start.dt.month.to_numpy(), start.dt.day.to_numpy()), y)
-                  for y in years]  # fmt: skip
+    pol = _arrays(policies)
+    start = pd.to_datetime(policies["start_date"])
+    start_year = start.dt.year.to_numpy()
+    callbacks = [(np.array([d + timedelta(days=1) for d in pol["start_date"]], dtype=object), 0)]
+    callbacks += [
+        (_dates_in(y, start.dt.month.to_numpy(), start.dt.day.to_numpy()).to_numpy(object), y)
+        for y in years
+    ]
     for due, year in callbacks:
         if year:  # an anniversary counts from the first year on
-            due = due.where((start.dt.year < year).to_numpy())
+            keep = start_year < year
         else:  # the call-back after a sale must fall inside the cooling-off period
-            due = due.where((due <= pol["cooling_off_end"]).to_numpy())
-        _raise(rows, due, handling, pol["client_id"].to_numpy(), "insurance_callback",
+            keep = np.array(
+                [d <= e for d, e in zip(due, pol["cooling_off_end"], strict=True)], bool
+            )
+        due = np.where(keep, due, None)
+        _raise(rows, due, handling, pol["client_id"], "insurance_callback",
                lambda i, y=year, d=due: {
-                   "product_zh": pol.at[i, "product_zh"], "product_en": pol.at[i, "product_en"],
-                   "date": d.iloc[i].isoformat(), "kind": "anniversary" if y else "new",
-                   "years": (y - start.iloc[i].year) if y else 0,
+                   "product_zh": pol["product_zh"][i], "product_en": pol["product_en"][i],
+                   "date": d[i].isoformat(), "kind": "anniversary" if y else "new",
+                   "years": int(y - start_year[i]) if y else 0,
                })  # fmt: skip
     return pd.DataFrame(rows, columns=["day", "client_id", "reason", "detail"])
 
@@ -427,7 +445,7 @@ def _plan(
     if bad:
         raise ValueError(f"not a working day: {', '.join(map(str, bad))}")
     interval = timedelta(days=int(rule["min_interval_days"]))
-    facts = _client_facts(wh, scope, rm_id, month)
+    facts = _object_ids(_client_facts(wh, scope, rm_id, month))
     if facts.empty:
         return empty
     facts = facts.set_index("client_id", drop=False)
@@ -435,16 +453,19 @@ def _plan(
     handling = {d: h for d, h in handling.items() if h in set(days)}
     horizon = max(int(t.get("days_before", 0)) for t in rule["triggers"].values())
     mat = _maturities(wh, scope, rm_id, month, days[0], max(handling) + timedelta(days=horizon))
-    dated = _dated_triggers(facts, mat, _policies(wh, scope, rm_id), handling, rule)
+    policies = _object_ids(_policies(wh, scope, rm_id))
+    dated = _dated_triggers(facts, _object_ids(mat), policies, handling, rule)
     losses = _fund_losses(
         wh, scope, rm_id, month, float(settings["client_view"]["fund_loss_alert"])
     )
-    near = _threshold(wh, scope, rm_id, as_of)
+    losses = _object_ids(losses)
+    near = _object_ids(_threshold(wh, scope, rm_id, as_of))
 
     # last contact per client: CRM history, then contacts logged in BranchLens
     last = facts["last_contact"].copy()
     if contacts is not None and not contacts.empty:
-        logged = contacts.assign(contact_date=pd.to_datetime(contacts["contact_date"]).dt.date)
+        logged = _object_ids(contacts.copy())
+        logged["contact_date"] = pd.to_datetime(logged["contact_date"]).dt.date
         logged = logged.groupby("client_id")["contact_date"].max()
         logged = logged[logged.index.isin(last.index)]
         last.loc[logged.index] = [
