@@ -149,6 +149,18 @@ def _population(wh: Database, scope: Scope) -> Scope:
     return Scope("manager", branches, viewer_id=scope.viewer_id)
 
 
+def _pop_cte(wh: Database, scope: Scope) -> tuple[str, list]:
+    """SQL of the CTE ``pop``: every corporate client of the population (``_population``) with an
+    ``in_scope`` flag for the viewer's own, and its parameters."""
+    pop_where, pop_params = _population(wh, scope).where("c")
+    out_where, out_params = scope.where("c")
+    sql = f"""pop AS (
+            SELECT c.*, COALESCE(({out_where}), FALSE) AS in_scope FROM corp_clients c
+            WHERE {pop_where}
+        )"""
+    return sql, [*out_params, *pop_params]
+
+
 def _empty(columns: list[str]) -> pd.DataFrame:
     return pd.DataFrame({col: pd.Series(dtype=object) for col in columns})
 
@@ -410,14 +422,10 @@ def corporate_rfm(wh: Database, scope: Scope, as_of: date | str | None = None) -
     months = int(settings["rfm"]["lookback_months"])
     start = window_start(as_of, months)
     never = (as_of - start).days + 1
-    pop_where, pop_params = _population(wh, scope).where("c")
-    out_where, out_params = scope.where("c")
+    pop, pop_params = _pop_cte(wh, scope)
     df = wh.query(
         f"""
-        WITH pop AS (
-            SELECT c.*, COALESCE(({out_where}), FALSE) AS in_scope FROM corp_clients c
-            WHERE {pop_where}
-        ),
+        WITH {pop},
         s AS (
             SELECT payer_id AS corp_id, txn_date FROM corp_transactions
             WHERE txn_date > ? AND txn_date <= ? AND payer_id IN (SELECT corp_id FROM pop)
@@ -435,7 +443,7 @@ def corporate_rfm(wh: Database, scope: Scope, as_of: date | str | None = None) -
         FROM pop p LEFT JOIN t USING (corp_id) LEFT JOIN corp_accounts a USING (corp_id)
         ORDER BY p.corp_id
         """,
-        [*out_params, *pop_params, start, as_of, start, as_of, as_of, never, months],
+        [*pop_params, start, as_of, start, as_of, as_of, never, months],
     )
     scored = rfm_scores(df, "recency_days", "frequency", "monetary", key="corp_id", by="branch_id")
     scored = scored[scored["in_scope"].astype(bool)].reset_index(drop=True)
@@ -450,14 +458,10 @@ def _clv_history(wh: Database, scope: Scope, as_of: date, settings: dict) -> pd.
     profit inputs from corp_accounts and the settlement-day history of the window."""
     c = settings["corporate"]
     start = window_start(as_of, int(c["history_months"]))
-    pop_where, pop_params = _population(wh, scope).where("c")
-    out_where, out_params = scope.where("c")
+    pop, pop_params = _pop_cte(wh, scope)
     return wh.query(
         f"""
-        WITH pop AS (
-            SELECT c.*, COALESCE(({out_where}), FALSE) AS in_scope FROM corp_clients c
-            WHERE {pop_where}
-        ),
+        WITH {pop},
         s AS (  -- distinct (client, settlement day) pairs
             SELECT payer_id AS corp_id, txn_date FROM corp_transactions
             WHERE txn_date > ? AND txn_date <= ? AND payer_id IN (SELECT corp_id FROM pop)
@@ -481,7 +485,7 @@ def _clv_history(wh: Database, scope: Scope, as_of: date, settings: dict) -> pd.
         FROM pop p LEFT JOIN d USING (corp_id) LEFT JOIN corp_accounts a USING (corp_id)
         ORDER BY p.corp_id
         """,
-        [*out_params, *pop_params, start, as_of, start, as_of, as_of],
+        [*pop_params, start, as_of, start, as_of, as_of],
     )
 
 
@@ -761,14 +765,10 @@ def social_value(wh: Database, scope: Scope, as_of: date | str | None = None) ->
     if as_of is None:
         return _empty(SOCIAL_COLUMNS)
     start = window_start(as_of, int(settings["corporate"]["history_months"]))
-    pop_where, pop_params = _population(wh, scope).where("c")
-    out_where, out_params = scope.where("c")
+    pop, pop_params = _pop_cte(wh, scope)
     df = wh.query(
         f"""
-        WITH pop AS (
-            SELECT c.*, COALESCE(({out_where}), FALSE) AS in_scope FROM corp_clients c
-            WHERE {pop_where}
-        ),
+        WITH {pop},
         pairs AS (
             SELECT payer_id, payee_id FROM corp_transactions
             WHERE txn_date > ? AND txn_date <= ?
@@ -800,7 +800,7 @@ def social_value(wh: Database, scope: Scope, as_of: date | str | None = None) ->
         FROM pop p LEFT JOIN n USING (corp_id) LEFT JOIN linked l USING (corp_id)
         ORDER BY p.corp_id
         """,
-        [*out_params, *pop_params, start, as_of, as_of],
+        [*pop_params, start, as_of, as_of],
     )
     if df.empty or not df["in_scope"].any():
         return _empty(SOCIAL_COLUMNS)
