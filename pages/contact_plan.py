@@ -103,6 +103,7 @@ if scope.role == "rm":
             tr("col.tier"): [tr(f"tier.{t}") for t in part["tier_now"]],
             tr("col.aum"): [formats.money(v, lang) for v in part["aum_now"]],
             tr("col.reason"): [plan_view.reason_label(viewer, r) for r in part["reason"]],
+            tr("col.topic"): [tr(f"topic.{cp.TOPIC_OF[r]}") for r in part["reason"]],
             tr("col.channel"): [tr(f"channel.{c}") for c in part["channel"]],
             tr("col.status"): status,
             tr("plan.opener"): [plan_view.opener(viewer, r, d) for r, d in zip(part["reason"], part["detail"], strict=True)],
