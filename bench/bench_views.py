@@ -23,6 +23,7 @@ from analytics import (
     clusters,
     contact_plan,
     demo_data,
+    invitations,
     migration,
     overview,
     rfm,
@@ -104,6 +105,14 @@ def main() -> None:
             "contact_plans_week": lambda s: contact_plan.contact_plans(wh, s, week),
             "contact_plan_day": lambda s: contact_plan.contact_plans(wh, s, week[:1]),
             "coverage_by_rm": lambda s: contact_plan.coverage(wh, s, week[0], by_rm=True),
+        },
+        # issue 6: the invitation view's summary and its four ranked lists (value scores included)
+        "invitations": {
+            "campaign_summary": lambda s: invitations.campaign_summary(wh, s),
+            **{
+                f"members_{c}": lambda s, c=c: invitations.campaign_members(wh, s, c)
+                for c in invitations.CAMPAIGNS
+            },
         },
     }
     print(f"{n:,} clients, {len(branches)} branches; {platform.processor() or platform.machine()}, "
