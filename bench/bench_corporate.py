@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import platform
-import statistics
 import time
 from pathlib import Path
 
@@ -24,19 +23,10 @@ import numpy as np
 from analytics import corporate, demo_data, store
 from analytics.access import Scope
 from analytics.settings import load_settings
+from bench.bench_views import OUT, timed
 
-OUT = Path(__file__).resolve().parent / "out"
 # corporates -> (retail clients, branches)
 SHAPES = {600: (20_000, 1), 2_000: (20_000, 1), 100_000: (20_000, 10)}
-
-
-def timed(fn, repeat: int) -> float:
-    runs = []
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        fn()
-        runs.append(time.perf_counter() - t0)
-    return statistics.median(runs)
 
 
 def snapshot(corporates: int, seed: int) -> Path:
