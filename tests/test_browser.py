@@ -223,7 +223,7 @@ def test_senior_band_to_client(server, browser):
     page = browser.new_page(viewport={"width": 1400, "height": 1600}, locale="en-US")
     page.goto(server + "/seniors?as=manager&lang=en")
     page.get_by_role("heading", name="Senior clients").wait_for(timeout=90_000)
-    page.get_by_text("60-69", exact=True).click()
+    page.get_by_role("radio", name="60-69").click()  # the band control, not the chart axis label
     idle(page)
     page.get_by_role("tab", name="Online / offline").click()
     idle(page)
