@@ -110,14 +110,16 @@ for tab, campaign in zip(tabs, inv.CAMPAIGNS, strict=True):
                 who = st.selectbox(
                     tr("inv.record_client"), top["client_id"].tolist(),
                     format_func=lambda cid, label=label: f"{label[cid]} · {cid}",
+                    key=f"inv_{campaign}_who",
                 )  # fmt: skip
                 x, y = st.columns(2)
                 channel = x.selectbox(tr("col.channel"), CHANNELS, index=CHANNELS.index("call"),
                                       format_func=lambda ch: tr(f"channel.{ch}"))  # fmt: skip
-                outcome = y.selectbox(tr("col.outcome"), OUTCOMES,
+                outcome = y.selectbox(tr("col.outcome"), OUTCOMES, key=f"inv_{campaign}_outcome",
                                       format_func=lambda o: tr(f"outcome.{o}"))  # fmt: skip
-                note = st.text_input(tr("col.note"), max_chars=500)
-                if st.form_submit_button(tr("inv.record_button"), type="primary"):
+                note = st.text_input(tr("col.note"), max_chars=500, key=f"inv_{campaign}_note")
+                if st.form_submit_button(tr("inv.record_button"), type="primary",
+                                         key=f"inv_{campaign}_save"):  # fmt: skip
                     try:
                         log_contact(ws, wh, scope, who, today, channel, outcome, note,
                                     reason=inv.invite_reason(campaign))  # fmt: skip

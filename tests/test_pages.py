@@ -456,3 +456,29 @@ def test_grade_adjustments_recorded_from_the_view(app_data):
     rm = run_page("pages/corporate.py", "rm:R0001", "en")
     assert "credit_record" not in [b.key for b in rm.button]
     assert EN["credit.deciders_only"] in [c.value for c in rm.caption]
+
+
+def test_recording_an_invitation_logs_it_and_fills_the_funnel(app_data):
+    """An RM records an invitation from the fund check-up list: it is logged in the workspace with
+    the campaign as its reason, leaves the list (contacted lately) and the funnel counts it."""
+    at = run_page("pages/invitations.py", "rm:R0003", "en")
+    assert not at.exception
+    before = _workspace_rows()[1]
+    who = at.selectbox(key="inv_fund_diagnosis_who").value
+    empty_funnels = sum(i.value == EN["inv.funnel_empty"] for i in at.info)
+    at.selectbox(key="inv_fund_diagnosis_outcome").set_value("visit_booked")
+    at.text_input(key="inv_fund_diagnosis_note").input("invited to Thursday's fund check-up")
+    at.button(key="inv_fund_diagnosis_save").click().run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    assert _workspace_rows()[1] == before + 1
+    logs = next(d.value for d in at.dataframe if EN["col.note"] in d.value.columns)
+    assert logs[EN["col.client_id"]].tolist()[0] == who
+    listed = at.selectbox(key="inv_fund_diagnosis_who").options
+    assert not [o for o in listed if o.endswith(who)]  # contacted lately: off the list
+    assert sum(i.value == EN["inv.funnel_empty"] for i in at.info) == empty_funnels - 1
+    ws = store.open_workspace()
+    try:
+        reason = ws.scalar("SELECT reason FROM contact_logs ORDER BY log_id DESC LIMIT 1")
+    finally:
+        ws.close()
+    assert reason == "invite_fund_diagnosis"
