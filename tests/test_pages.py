@@ -413,9 +413,10 @@ def _workspace_rows() -> tuple[int, int]:
 
 
 @pytest.mark.parametrize("lang", ["zh", "en"])
-def test_credit_tab_trains_on_an_uploaded_history(app_data, lang):
+@pytest.mark.parametrize("role", ROLES)
+def test_credit_tab_trains_on_an_uploaded_history(app_data, role, lang):
     table = ZH if lang == "zh" else EN
-    at = upload(run_page("pages/corporate.py", "manager", lang), "history.csv", history_csv(),
+    at = upload(run_page("pages/corporate.py", role, lang), "history.csv", history_csv(),
                 "status", "bad")  # fmt: skip
     assert not at.exception and not at.error, [e.value for e in at.error]
     auc = next(m for m in at.metric if m.label == table["credit.auc"])
