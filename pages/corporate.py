@@ -167,7 +167,8 @@ with credit_tab:
                     (
                         c
                         for c in cols
-                        if c.lower() in ("default_flag", "default", "bad", "target", "违约")
+                        if c.lower()
+                        in ("default_flag", "default", "bad", "target", "label", "违约", "是否违约")
                     ),
                     None,
                 )
@@ -272,9 +273,12 @@ with credit_tab:
             # --- grade adjustments after the model
             st.markdown(f"**{tr('credit.overrides')}**")
             for rule in scorecard.override_rules():
+                absent = (
+                    "" if rule["column"] in scored.columns else f" ({tr('credit.rule_absent')})"
+                )
                 st.markdown("- " + tr(f"credit.rule_{rule['action']}", column=rule["column"],
                                       grade=rule.get("grade", ""), notches=rule.get("notches", 1),
-                                      worst=rule.get("from_grade", "C")))  # fmt: skip
+                                      worst=rule.get("from_grade", "C")) + absent)  # fmt: skip
             changed = scored[scored["override"].notna()]
             st.caption(tr("credit.overrides_count", n=formats.count(len(changed), lang)))
             if not changed.empty:
