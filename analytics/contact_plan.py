@@ -15,8 +15,8 @@ slots in ``[contact_rule.triggers]``):
   ``stale_risk_warn_days`` (``stale_risk``) and a client overdue for their tier's cadence
   (``cadence_overdue``, ``[contact_rule.cadence_days]``; a tier without a cadence is never overdue).
 
-Priority = trigger weight + ``[contact_rule.tier_weight]`` of the held tier (+ up to 10 for how far
-past their cadence an overdue client is); ties go to the larger AUM, then the client id, so the
+Priority = trigger weight + ``[contact_rule.tier_weight]`` of the held tier (+ up to ``overdue_bonus`` for
+how far past their cadence an overdue client is); ties go to the larger AUM, then the client id, so the
 plan is deterministic. A client with several triggers is planned once, for the strongest, and the
 others are listed in ``also``.
 
@@ -69,7 +69,6 @@ PLAN_COLUMNS = (
     "day", "rm_id", "client_id", "slot", "channel", "reason", "topic", "priority", "tier", "aum",
     "detail", "also",
 )  # fmt: skip
-_OVERDUE_BONUS = 10.0  # at most this much is added for being a whole cadence (or more) overdue
 
 
 # ---------------------------------------------------------------------------- calendar
@@ -382,7 +381,7 @@ def _standing_triggers(
             "client_id": facts["client_id"].to_numpy()[overdue], "reason": "cadence_overdue",
             "detail": [{"days": None if np.isinf(s) else int(s), "cadence": int(c)}
                        for s, c in zip(since[overdue], cadence[overdue], strict=True)],
-            "bonus": _OVERDUE_BONUS * ratio,
+            "bonus": float(rule["overdue_bonus"]) * ratio,
         }))  # fmt: skip
     if not parts:
         return pd.DataFrame(columns=["client_id", "reason", "detail", "bonus"])
