@@ -1322,7 +1322,7 @@ EN: dict[str, str] = {
     "corp.clv_help": "Lifetime value = last 12 months' profit + the next 12 months' expected profit (settlements forecast by BG/NBD × value per settlement by Gamma-Gamma, discounted monthly) − cost to serve. The models are fitted per branch on all its corporate clients' settlements.",
     "corp.clv_failed": "The lifetime-value models could not be fitted: {reason}",
     "corp.matrix": "Current value × future value (split at the branch median)",
-    "corp.n_clients": "{n} clients",
+    "corp.n_clients": "{n} client(s)",
     "corp.q_money": "current profit {now} · future profit (discounted) {future}",
     "corp.q.high_high": "High now · high future",
     "corp.q.high_low": "High now · low future",
