@@ -145,19 +145,6 @@ def settled_text(page, locator, tries: int = 40) -> str:
     return last
 
 
-def settled_cells(page, cells, tries: int = 40) -> list[str]:
-    """The texts of a grid's cells once they stop changing (see ``settled_text``)."""
-    idle(page)
-    last = None
-    for _ in range(tries):
-        page.wait_for_timeout(1000)
-        texts = cells.all_inner_texts()
-        if texts and texts == last:
-            return texts
-        last = texts
-    return last
-
-
 def test_segment_to_list_to_client(server, browser):
     """Segmentation: click the RFM segment 'Important to develop', its list appears, a click on
     the first row opens that very client."""
@@ -252,14 +239,47 @@ def test_high_end_tier_to_client(server, browser):
     page.close()
 
 
+def wait_for_cells(page, cells, want, timeout_s: float = 60) -> list[str]:
+    """The grid's cell texts once ``want(texts)`` holds; fails with the last texts seen when it
+    does not within the timeout. A rerun can start late, so the test waits for the value it
+    expects, never for the grid to stop changing."""
+    deadline = time.monotonic() + timeout_s
+    texts: list[str] = []
+    while time.monotonic() < deadline:
+        texts = cells.all_inner_texts()
+        if texts and want(texts):
+            return texts
+        page.wait_for_timeout(250)
+    raise AssertionError(f"the grid never showed the expected values; last seen: {texts}")
+
+
 def test_allocation_from_a_client_edit_and_meeting_sheet(server, browser, demo_db_path, tmp_path):
     """From a client to the three-balance check, change an amount in the editor, see the scores
-    change, download the meeting sheet and render it in Chromium."""
+    change to the values worked out for the edited portfolio, download the meeting sheet and
+    render it in Chromium."""
+    from analytics import allocation
+    from analytics.access import Scope
+
     wh = store.open_warehouse(demo_db_path)
     client = wh.scalar(
         "SELECT c.client_id FROM clients c JOIN holdings_monthly h USING (client_id) "
         "WHERE c.rm_id = 'R0001' GROUP BY 1 HAVING COUNT(DISTINCT h.product_id) >= 3 ORDER BY 1 LIMIT 1"
     )
+    # The known answer: the "Now" scores of the portfolio with its first row's amount set to 1.
+    portfolio, _ = allocation.client_portfolio(wh, Scope("rm", rm_id="R0001"), client)
+    edited = portfolio.copy()
+    edited.loc[edited.index[0], "amount"] = 1.0
+
+    def now_column(sc: dict) -> list[str]:
+        return [f"{sc[d]:.2f}" for d in ("safety", "liquidity", "return_")]
+
+    want_before = now_column(allocation.scores(portfolio))
+    want_after = now_column(allocation.scores(edited))
+    assert want_after != want_before  # the edit must move the scores, or the wait proves nothing
+
+    def now_cells(texts: list[str]) -> list[str]:
+        return texts[1::5][:3]  # rows of (label, now, after, band min, band max)
+
     page = browser.new_page(viewport={"width": 1400, "height": 1800}, locale="en-US")
     page.goto(server + f"/client?as=rm:R0001&lang=en&client={client}")
     page.get_by_role("heading", name="Client 360").wait_for(timeout=90_000)
@@ -267,27 +287,27 @@ def test_allocation_from_a_client_edit_and_meeting_sheet(server, browser, demo_d
     idle(page)
     page.get_by_text("Three-balance check ·").click()
     page.get_by_role("heading", name="Three-balance check", exact=True).wait_for(timeout=60_000)
-    idle(page)
     scores = page.locator("[data-testid='stDataFrame']").filter(has_text="After the moves")
     cells = scores.locator("[role='gridcell']")
-    before = settled_cells(page, cells)
+    wait_for_cells(page, cells, lambda texts: now_cells(texts) == want_before)
     editor = page.locator("[data-testid='stDataFrame']").first
     editor.scroll_into_view_if_needed()
     box = editor.bounding_box()  # the amount is the last column; the first row is under the header
     page.mouse.dblclick(box["x"] + box["width"] - 40, box["y"] + 35 + 17)
-    page.wait_for_timeout(500)
-    page.keyboard.press("Control+a")
-    page.keyboard.type("1")
-    page.keyboard.press("Enter")
+    # the grid's cell editor opens in an overlay; type only once it is there
+    overlay = page.locator("#portal input, #portal textarea").first
+    overlay.wait_for(state="visible", timeout=30_000)
+    overlay.fill("1")
+    overlay.press("Enter")
+    wait_for_cells(page, cells, lambda texts: now_cells(texts) == want_after)
     idle(page)
-    after = settled_cells(page, cells)
-    assert after != before
     with page.expect_download() as download:
         page.get_by_role("button", name="Download the meeting sheet (printable)").click()
     sheet = tmp_path / "sheet.html"
     download.value.save_as(sheet)
     html = sheet.read_text(encoding="utf-8")
     assert "Asset allocation review" in html and client in html
+    assert all(v in html for v in want_after)  # the sheet carries the edited scores
     name = wh.scalar("SELECT name_en FROM clients WHERE client_id = ?", [client])
     assert name not in html  # masked
     view = browser.new_page(viewport={"width": 900, "height": 1200})
@@ -324,7 +344,8 @@ def test_plan_accept_mark_done_then_client_history(server, browser):
     )
     page.get_by_role("tab", name="Contact history").click()
     grid = visible_grid(page)
-    cells = settled_cells(page, grid.locator("[role='gridcell']"))
-    assert "browser: booked a visit" in cells
+    cells = wait_for_cells(
+        page, grid.locator("[role='gridcell']"), lambda t: "browser: booked a visit" in t
+    )
     assert "Visit booked" in cells and "BranchLens" in cells
     page.close()
