@@ -6,11 +6,17 @@
 -- Risk levels: clients C1 (conservative 保守型) .. C5 (aggressive 激进型);
 --              products R1 (lowest risk) .. R5 (highest). A client may hold products up to
 --              their own level (C3 -> R1..R3).
+-- Imports (analytics/importer): a column without NOT NULL is optional in a bank's files and is NULL
+-- when the bank did not export it; every view copes with NULL there. What each file may carry, in
+-- which units and under which headers, is in docs/data-dictionary.md (made from
+-- analytics/importer/contract.py). meta.tables lists the tables a snapshot was given data for.
 
 -- @@WAREHOUSE
 
--- One row per fact about the snapshot: as_of (last month-end, YYYY-MM-DD), source ('demo' or
--- 'import'), seed, generator arguments, created_at.
+-- One row per fact about the snapshot: as_of (YYYY-MM-DD; the demo's is a month-end, an import's
+-- the date its files describe), source ('demo' or 'import'), tables (comma-separated tables given
+-- data; absent on a demo snapshot, which has them all), seed and generator arguments or the import's
+-- files, imported_by, created_at.
 CREATE TABLE meta (
     key   VARCHAR PRIMARY KEY,
     value VARCHAR NOT NULL
@@ -20,7 +26,7 @@ CREATE TABLE branches (
     branch_id VARCHAR PRIMARY KEY,      -- e.g. 'B001'
     name_zh   VARCHAR NOT NULL,         -- 朝阳路支行
     name_en   VARCHAR NOT NULL,         -- Chaoyang Road Sub-branch
-    city      VARCHAR NOT NULL
+    city      VARCHAR
 );
 
 -- Relationship managers (客户经理/理财经理).
@@ -30,7 +36,7 @@ CREATE TABLE rms (
     name_zh   VARCHAR NOT NULL,
     name_en   VARCHAR NOT NULL,         -- pinyin, e.g. 'Wang Fang'
     title     VARCHAR NOT NULL,         -- 'wealth' (理财经理) | 'client' (客户经理) | 'private' (私行)
-    hire_date DATE NOT NULL
+    hire_date DATE
 );
 
 -- Retail clients. PII columns (name_zh, name_en, id_number, phone, address, card_number) are
@@ -39,26 +45,26 @@ CREATE TABLE clients (
     client_id        VARCHAR PRIMARY KEY,  -- e.g. 'C00000001'
     branch_id        VARCHAR NOT NULL,
     rm_id            VARCHAR,              -- NULL: not (yet) adopted by an RM
-    name_zh          VARCHAR NOT NULL,     -- PII
-    name_en          VARCHAR NOT NULL,     -- PII, pinyin of name_zh
-    gender           VARCHAR NOT NULL,     -- 'M' | 'F'
-    birth_date       DATE NOT NULL,
-    id_number        VARCHAR NOT NULL,     -- PII, 18-digit resident ID (last char may be 'X')
-    phone            VARCHAR NOT NULL,     -- PII, 11-digit mobile
-    address          VARCHAR NOT NULL,     -- PII
-    card_number      VARCHAR NOT NULL,     -- PII, 19-digit debit card
-    occupation       VARCHAR NOT NULL,     -- code, see ui strings 'occupation.*'
-    marital_status   VARCHAR NOT NULL,     -- 'single' | 'married' | 'divorced' | 'widowed'
-    monthly_income   DECIMAL(18, 2) NOT NULL,  -- 元 per month, self-declared at KYC
-    monthly_spending DECIMAL(18, 2) NOT NULL,  -- 元 per month, estimated household spending
-    risk_level       VARCHAR NOT NULL,     -- 'C1'..'C5', from the last risk assessment
-    risk_assessed_on DATE NOT NULL,        -- date of that assessment (valid 1 year by regulation)
-    payroll_flag     BOOLEAN NOT NULL,     -- salary paid through this bank (代发工资)
-    pension_flag     BOOLEAN NOT NULL,     -- pension paid through this bank (代发养老金)
+    name_zh          VARCHAR,     -- PII
+    name_en          VARCHAR,     -- PII, pinyin of name_zh
+    gender           VARCHAR,     -- 'M' | 'F'
+    birth_date       DATE,
+    id_number        VARCHAR,     -- PII, 18-digit resident ID (last char may be 'X')
+    phone            VARCHAR,     -- PII, 11-digit mobile
+    address          VARCHAR,     -- PII
+    card_number      VARCHAR,     -- PII, 19-digit debit card
+    occupation       VARCHAR,     -- code, see ui strings 'occupation.*'
+    marital_status   VARCHAR,     -- 'single' | 'married' | 'divorced' | 'widowed'
+    monthly_income   DECIMAL(18, 2),  -- 元 per month, self-declared at KYC
+    monthly_spending DECIMAL(18, 2),  -- 元 per month, estimated household spending
+    risk_level       VARCHAR,     -- 'C1'..'C5', from the last risk assessment
+    risk_assessed_on DATE,        -- date of that assessment (valid 1 year by regulation)
+    payroll_flag     BOOLEAN,     -- salary paid through this bank (代发工资)
+    pension_flag     BOOLEAN,     -- pension paid through this bank (代发养老金)
     pay_day          INTEGER,              -- day of month payroll/pension arrives, NULL if neither
     employer_corp_id VARCHAR,              -- corp_clients.corp_id when payroll comes from a corporate client
-    mobile_banking   BOOLEAN NOT NULL,     -- has activated mobile banking
-    open_date        DATE NOT NULL         -- relationship start (tenure)
+    mobile_banking   BOOLEAN,     -- has activated mobile banking
+    open_date        DATE         -- relationship start (tenure)
 );
 
 -- Spouse and children, for family-based rules (children's education, affluent families).
@@ -77,8 +83,8 @@ CREATE TABLE products (
                                            -- wealth | money_fund | bond_fund | mixed_fund |
                                            -- equity_fund | protection_insurance |
                                            -- annuity_insurance | precious_metal | trust
-    risk_level      VARCHAR NOT NULL,      -- 'R1'..'R5'
-    liquidity       VARCHAR NOT NULL,      -- 'T+0' | 'T+1' | 'T+3' | 'term' (locked until maturity) | 'policy'
+    risk_level      VARCHAR,      -- 'R1'..'R5'
+    liquidity       VARCHAR,      -- 'T+0' | 'T+1' | 'T+3' | 'term' (locked until maturity) | 'policy'
     expected_return DECIMAL(8, 4),         -- annual rate as a fraction (0.0215 = 2.15%), NULL for equity-like
     term_days       INTEGER,               -- NULL for open-ended products
     on_shelf        BOOLEAN NOT NULL       -- currently sold (FALSE: legacy product still held)
@@ -91,7 +97,7 @@ CREATE TABLE holdings_monthly (
     product_id    VARCHAR NOT NULL,
     balance       DECIMAL(18, 2) NOT NULL, -- month-end balance / market value (元)
     avg_balance   DECIMAL(18, 2),          -- month's average daily balance 月日均 (元); NULL if not measured
-    cost          DECIMAL(18, 2) NOT NULL, -- amount invested (元); P&L = balance - cost
+    cost          DECIMAL(18, 2), -- amount invested (元); P&L = balance - cost
     maturity_date DATE                     -- this position's maturity (deposits, CDs, bonds, closed wealth, trusts)
 );
 
@@ -114,7 +120,7 @@ CREATE TABLE transactions (
     txn_type         VARCHAR NOT NULL,     -- deposit | withdrawal | transfer_in | transfer_out |
                                            -- purchase | redemption | payroll | pension | card_spend
     amount           DECIMAL(18, 2) NOT NULL, -- always positive; direction follows txn_type
-    channel          VARCHAR NOT NULL,     -- counter | mobile | atm | online | pos | system
+    channel          VARCHAR,     -- counter | mobile | atm | online | pos | system
     product_id       VARCHAR,              -- for purchase/redemption
     counterparty_bank VARCHAR,             -- other bank for transfer_in/out (an inflow seen from another bank)
     client_initiated BOOLEAN NOT NULL      -- FALSE for payroll, pension and system postings (RFM uses TRUE only)
@@ -127,7 +133,7 @@ CREATE TABLE insurance_policies (
     product_id        VARCHAR NOT NULL,
     start_date        DATE NOT NULL,
     annual_premium    DECIMAL(18, 2) NOT NULL, -- 元 per year
-    premium_years     INTEGER NOT NULL,        -- payment term in years
+    premium_years     INTEGER,        -- payment term in years
     illustrated_yield DECIMAL(8, 4),           -- yield shown at sale (fraction), NULL for protection
     actual_yield      DECIMAL(8, 4),           -- realised yield so far (fraction), NULL for protection
     cooling_off_end   DATE NOT NULL            -- end of the 15-day cooling-off period (犹豫期)
@@ -158,18 +164,18 @@ CREATE TABLE corp_clients (
     rm_id              VARCHAR,
     name_zh            VARCHAR NOT NULL,
     name_en            VARCHAR NOT NULL,
-    industry           VARCHAR NOT NULL,     -- code: manufacturing | wholesale | retail | construction |
+    industry           VARCHAR,     -- code: manufacturing | wholesale | retail | construction |
                                              -- logistics | it | catering | real_estate | agriculture | services
-    size               VARCHAR NOT NULL,     -- micro | small | medium | large (by headcount and revenue)
-    founded_on         DATE NOT NULL,
-    registered_capital DECIMAL(18, 2) NOT NULL,  -- 元
-    employees          INTEGER NOT NULL,
-    payroll_headcount  INTEGER NOT NULL,     -- employees paid through this bank (代发工资人数)
-    annual_revenue     DECIMAL(18, 2) NOT NULL,  -- 元, last fiscal year
-    debt_ratio         DOUBLE NOT NULL,      -- total liabilities / total assets (0..1.5)
-    overdue_tax        BOOLEAN NOT NULL,     -- tax arrears on record (a rule override caps the grade)
-    has_guarantor      BOOLEAN NOT NULL,     -- loans guaranteed by a third party
-    open_date          DATE NOT NULL
+    size               VARCHAR,     -- micro | small | medium | large (by headcount and revenue)
+    founded_on         DATE,
+    registered_capital DECIMAL(18, 2),  -- 元
+    employees          INTEGER,
+    payroll_headcount  INTEGER,     -- employees paid through this bank (代发工资人数)
+    annual_revenue     DECIMAL(18, 2),  -- 元, last fiscal year
+    debt_ratio         DOUBLE,      -- total liabilities / total assets (0..1.5)
+    overdue_tax        BOOLEAN,     -- tax arrears on record (a rule override caps the grade)
+    has_guarantor      BOOLEAN,     -- loans guaranteed by a third party
+    open_date          DATE
 );
 
 -- Settlement payments between corporate clients over the last 12 months (the payment network).
@@ -185,11 +191,11 @@ CREATE TABLE corp_transactions (
 CREATE TABLE corp_accounts (
     corp_id            VARCHAR PRIMARY KEY,
     avg_daily_deposit  DECIMAL(18, 2) NOT NULL, -- 元, 12-month average daily deposit balance
-    loan_balance       DECIMAL(18, 2) NOT NULL, -- 元, at the as-of date
-    loan_interest_12m  DECIMAL(18, 2) NOT NULL, -- 元, interest income over 12 months
-    fee_income_12m     DECIMAL(18, 2) NOT NULL, -- 元, fees over 12 months
-    max_overdue_days   INTEGER NOT NULL,        -- longest overdue on any loan in the last 12 months
-    default_flag       BOOLEAN NOT NULL         -- 90+ days overdue or written off in the next 12 months (the target)
+    loan_balance       DECIMAL(18, 2), -- 元, at the as-of date
+    loan_interest_12m  DECIMAL(18, 2), -- 元, interest income over 12 months
+    fee_income_12m     DECIMAL(18, 2), -- 元, fees over 12 months
+    max_overdue_days   INTEGER,        -- longest overdue on any loan in the last 12 months
+    default_flag       BOOLEAN         -- 90+ days overdue or written off in the next 12 months (the target)
 );
 
 -- @@WORKSPACE

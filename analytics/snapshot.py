@@ -46,3 +46,15 @@ def month_and_anchor(wh: Database, as_of: date | None = None) -> tuple[date | No
         "SELECT MAX(month_end) FROM client_aum_monthly WHERE month_end <= ?", [anchor]
     )
     return (None if month is None else pd.Timestamp(month).date()), anchor
+
+
+def imported_tables(wh: Database) -> frozenset[str]:
+    """The warehouse tables this snapshot was given data for. A demo snapshot has every table; an
+    import has the ones its files filled (``meta.tables``), so a view that needs holdings can say
+    which file is missing instead of showing zeros as facts."""
+    from analytics.schema import warehouse_table_names
+
+    listed = meta(wh).get("tables")
+    if listed is None:
+        return frozenset(warehouse_table_names())
+    return frozenset(t for t in listed.split(",") if t)
