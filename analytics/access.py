@@ -11,6 +11,18 @@ from dataclasses import dataclass
 
 ROLES = ("head_office", "manager", "rm", "trainer")
 
+# Who may do what beyond reading their scope. A manager's import or rollback is further limited
+# to their own branch by the importer.
+PERMISSIONS: dict[str, tuple[str, ...]] = {
+    "import": ("head_office", "manager"),
+    "rollback": ("head_office", "manager"),
+}
+
+
+def may(scope: Scope, action: str) -> bool:
+    """Whether the viewer's role may perform ``action`` (a key of ``PERMISSIONS``)."""
+    return scope.role in PERMISSIONS.get(action, ())
+
 
 class AccessDenied(Exception):
     """The viewer may not see what was asked for. The message says nothing about the data."""

@@ -178,7 +178,8 @@ _table(Table("holdings_monthly", "资产余额表", "Holdings", "客户 × 产�
     C("pnl", "money", "浮动盈亏", "P&L", "盈亏", "持仓盈亏",
       note_zh="无成本列时 成本 = 余额 − 浮动盈亏", note_en="cost = balance - P&L when there is no cost column"),
     C("maturity_date", "date", "到期日", "Maturity", "产品到期日", "到期日期"),
-), key=("month_end", "client_id", "product_id"), cli="--holdings", needs=("clients", "products")))
+), key=("month_end", "client_id", "product_id", "maturity_date"), cli="--holdings",
+   needs=("clients", "products")))
 
 _table(Table("transactions", "交易流水", "Transactions", "每笔交易一行", "one row per transaction", (
     C("txn_date", "date", "交易日期", "Date", "记账日期", "交易时间", "入账日期", required=True),

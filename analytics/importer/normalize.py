@@ -50,3 +50,200 @@ def title_unit(title: str) -> str | None:
 
 
 UNIT_FACTOR = {"yuan": 1, "wan": 10_000, "yi": 100_000_000}
+
+
+# ---------------------------------------------------------------------------- SQL per column kind
+#
+# Each builder takes the SQL of a raw VARCHAR cell and returns (value_sql, problem_sql): the typed
+# value (NULL when empty or unreadable) and a reason code when the non-empty cell is unusable (NULL
+# when it is fine). Reason codes are translated by the pages and the CLI (ui/i18n.py 'why.*').
+
+_FW = "".join(chr(c) for c in range(0xFF01, 0xFF5F))
+_HW = "".join(chr(c) for c in range(0x21, 0x7F))
+
+
+def q(text: str) -> str:
+    """A SQL string literal (for texts that come from this module or settings, never from a file)."""
+    return "'" + str(text).replace("'", "''") + "'"
+
+
+def folded_sql(raw: str) -> str:
+    """The cell folded like ``fold``: full-width to ASCII, ideographic space to space, trimmed,
+    the XLSX number mark removed; NULL when empty."""
+    return (
+        f"NULLIF(trim(translate(replace(replace({raw}, chr(12288), ' '), chr(1), ''), "
+        f"{q(_FW)}, {q(_HW)})), '')"
+    )
+
+
+def _was_number(raw: str) -> str:
+    return f"starts_with({raw}, chr(1))"
+
+
+_SCI = r"'^[0-9]+(\.[0-9]+)?[eE][+-]?[0-9]+$'"
+
+
+def key_sql(raw: str) -> tuple[str, str]:
+    v = folded_sql(raw)
+    # an integral number cell (客户号 123456) is fine; scientific notation lost digits
+    value = f"regexp_replace({v}, '\\.0+$', '')"
+    problem = f"CASE WHEN regexp_matches({v}, {_SCI}) THEN 'id_as_number' END"
+    return value, problem
+
+
+def text_sql(raw: str) -> tuple[str, str]:
+    return folded_sql(raw), "NULL"
+
+
+# ISO 7064 MOD 11-2: weights 7 9 10 5 8 4 2 1 6 3 7 9 10 5 8 4 2; check chars 1 0 X 9 8 7 6 5 4 3 2
+_ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+
+
+def id_check_sql(v: str) -> str:
+    """The expected 18th character of a resident ID whose first 17 are digits."""
+    terms = " + ".join(
+        f"CAST(substr({v}, {i + 1}, 1) AS INTEGER) * {w}" for i, w in enumerate(_ID_WEIGHTS)
+    )
+    return f"substr('10X98765432', (({terms}) % 11) + 1, 1)"
+
+
+def id_number_sql(raw: str, id_type: str | None = None) -> tuple[str, str]:
+    v = f"upper(replace({folded_sql(raw)}, ' ', ''))"
+    resident = "TRUE" if id_type is None else (
+        f"({folded_sql(id_type)} IS NULL OR {folded_sql(id_type)} SIMILAR TO '.*(身份证|居民).*' "
+        f"OR upper({folded_sql(id_type)}) IN ('1', '01', '0', 'ID', 'A'))"
+    )  # fmt: skip
+    problem = (
+        f"CASE WHEN {_was_number(raw)} OR regexp_matches({v}, {_SCI}) THEN 'id_as_number' "
+        f"WHEN NOT {resident} THEN NULL "
+        f"WHEN NOT regexp_matches({v}, '^[0-9]{{17}}[0-9X]$') THEN 'id_format' "
+        f"WHEN {id_check_sql(v)} <> substr({v}, 18, 1) THEN 'id_check_digit' END"
+    )
+    return v, problem
+
+
+def phone_sql(raw: str) -> tuple[str, str]:
+    v = f"regexp_replace(regexp_replace({folded_sql(raw)}, '[\\s\\-()]', '', 'g'), '^(\\+?86)(1[0-9]{{10}})$', '\\2')"
+    v = f"regexp_replace({v}, '\\.0$', '')"
+    problem = f"CASE WHEN NOT regexp_matches({v}, '^1[3-9][0-9]{{9}}$') THEN 'phone_format' END"
+    return v, problem
+
+
+def card_sql(raw: str) -> tuple[str, str]:
+    v = f"regexp_replace({folded_sql(raw)}, '[\\s\\-]', '', 'g')"
+    problem = (
+        f"CASE WHEN {_was_number(raw)} OR regexp_matches({v}, {_SCI}) THEN 'id_as_number' "
+        f"WHEN NOT regexp_matches({v}, '^[0-9]{{12,19}}$') THEN 'card_format' END"
+    )
+    return v, problem
+
+
+def _plain_number(raw: str) -> str:
+    """Cell text as a plain number string: separators, currency signs and units removed,
+    (123) as -123."""
+    v = folded_sql(raw)
+    v = f"regexp_replace({v}, '[,\\s¥$元]|RMB|CNY', '', 'g')"
+    return f"regexp_replace({v}, '^\\((.*)\\)$', '-\\1')"
+
+
+def money_sql(raw: str, unit: str | None) -> tuple[str, str]:
+    factor = UNIT_FACTOR.get(unit or "yuan", 1)
+    n = _plain_number(raw)
+    # a cell may state its own unit: 12.5万
+    num = (
+        f"CASE WHEN ends_with({n}, '万') THEN TRY_CAST(rtrim({n}, '万') AS DECIMAL(38, 6)) * 10000 "
+        f"WHEN ends_with({n}, '亿') THEN TRY_CAST(rtrim({n}, '亿') AS DECIMAL(38, 6)) * 100000000 "
+        f"ELSE TRY_CAST({n} AS DECIMAL(38, 6)) * {factor} END"
+    )
+    value = f"TRY_CAST(round({num}, 2) AS DECIMAL(18, 2))"
+    return value, f"CASE WHEN {value} IS NULL THEN 'not_a_number' END"
+
+
+def rate_sql(raw: str, unit: str | None) -> tuple[str, str]:
+    n = _plain_number(raw)
+    div = 100 if unit == "percent" else 1
+    value = (
+        f"CASE WHEN ends_with({n}, '%') THEN TRY_CAST(rtrim({n}, '%') AS DOUBLE) / 100 "
+        f"ELSE TRY_CAST({n} AS DOUBLE) / {div} END"
+    )
+    return value, f"CASE WHEN {value} IS NULL THEN 'not_a_number' END"
+
+
+def int_sql(raw: str) -> tuple[str, str]:
+    d = f"TRY_CAST({_plain_number(raw)} AS DOUBLE)"
+    value = f"CASE WHEN {d} = floor({d}) AND abs({d}) < 1e15 THEN CAST({d} AS BIGINT) END"
+    return value, f"CASE WHEN {value} IS NULL THEN 'not_an_integer' END"
+
+
+def date_sql(raw: str) -> tuple[str, str]:
+    v = folded_sql(raw)
+    # a timestamp keeps its date part; 2024年1月5日, 2024/1/5 and 2024.1.5 become 2024-1-5
+    d = f"regexp_replace(regexp_replace(split_part({v}, ' ', 1), '[年月/.]', '-', 'g'), '日$', '')"
+    d = f"split_part({d}, 'T', 1)"
+    value = (
+        f"CASE WHEN regexp_matches({d}, '^[0-9]{{4}}-[0-9]{{1,2}}-[0-9]{{1,2}}$') "
+        f"THEN CAST(try_strptime({d}, '%Y-%m-%d') AS DATE) "
+        f"WHEN regexp_matches({v}, '^[0-9]{{8}}$') THEN CAST(try_strptime({v}, '%Y%m%d') AS DATE) "
+        # an Excel serial day number (1900 date system; 1899-12-30 absorbs Excel's 1900 leap bug)
+        f"WHEN regexp_matches({v}, '^[0-9]{{5}}(\\.[0-9]+)?$') "
+        f"THEN CAST(DATE '1899-12-30' + CAST(floor(CAST({v} AS DOUBLE)) AS INTEGER) AS DATE) END"
+    )
+    return value, f"CASE WHEN {value} IS NULL THEN 'date_format' END"
+
+
+_YES = ("是", "y", "yes", "1", "true", "有", "已开通", "开通", "签约", "已签约", "√", "t")
+_NO = ("否", "n", "no", "0", "false", "无", "未开通", "未签约", "×", "f", "-")
+
+
+def bool_sql(raw: str) -> tuple[str, str]:
+    v = f"lower({folded_sql(raw)})"
+    yes, no = ", ".join(q(x) for x in _YES), ", ".join(q(x) for x in _NO)
+    value = f"CASE WHEN {v} IN ({yes}) THEN TRUE WHEN {v} IN ({no}) THEN FALSE END"
+    return value, f"CASE WHEN {value} IS NULL THEN 'not_yes_no' END"
+
+
+def code_sql(raw: str, codes: dict) -> tuple[str, str]:
+    """``codes`` is one ``[importer.codes.<list>]`` section: match = exact|contains, then each code
+    with its spellings. Spellings compare folded and lower-cased."""
+    v = f"lower({folded_sql(raw)})"
+    contains = codes.get("match") == "contains"
+    arms = []
+    for code, spellings in codes.items():
+        if code == "match":
+            continue
+        words = [fold(s).lower() for s in spellings]
+        if contains:
+            cond = " OR ".join(f"contains({v}, {q(w)})" for w in words)
+        else:
+            cond = f"{v} IN ({', '.join(q(w) for w in words)})"
+        arms.append(f"WHEN {cond} THEN {q(code)}")
+    value = f"CASE {' '.join(arms)} END" if arms else "NULL"
+    return value, f"CASE WHEN {value} IS NULL THEN 'unknown_code' END"
+
+
+def column_sql(kind: str, raw: str, *, unit: str | None = None, codes: dict | None = None,
+               id_type: str | None = None) -> tuple[str, str]:  # fmt: skip
+    """(value_sql, problem_sql) for a raw cell of a column of ``kind`` (see contract.py)."""
+    if kind == "key":
+        return key_sql(raw)
+    if kind == "text":
+        return text_sql(raw)
+    if kind == "id_number":
+        return id_number_sql(raw, id_type)
+    if kind == "phone":
+        return phone_sql(raw)
+    if kind == "card":
+        return card_sql(raw)
+    if kind == "money":
+        return money_sql(raw, unit)
+    if kind == "rate":
+        return rate_sql(raw, unit)
+    if kind == "int":
+        return int_sql(raw)
+    if kind == "date":
+        return date_sql(raw)
+    if kind == "bool":
+        return bool_sql(raw)
+    if kind == "code":
+        return code_sql(raw, codes or {})
+    raise ValueError(f"unknown column kind {kind!r}")
