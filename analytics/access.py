@@ -15,6 +15,7 @@ ROLES = ("head_office", "manager", "rm", "trainer")
 # to their own branch by the importer.
 PERMISSIONS: dict[str, tuple[str, ...]] = {
     "import": ("head_office", "manager"),
+    "check_import": ("head_office", "manager", "trainer"),  # a check changes nothing
     "rollback": ("head_office", "manager"),
 }
 

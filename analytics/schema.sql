@@ -289,3 +289,16 @@ CREATE TABLE IF NOT EXISTS grade_overrides (
     decided_by   VARCHAR NOT NULL,          -- viewer id
     decided_at   TIMESTAMP NOT NULL DEFAULT current_timestamp
 );
+
+-- Header mappings a user corrected in the data view (analytics/importer/mappings.py): a header as
+-- it stands in the bank's files (normalised: analytics.importer.normalize.header_key) -> the
+-- canonical column of a warehouse table ('' = leave the column out), and a money column's unit.
+CREATE TABLE IF NOT EXISTS import_mappings (
+    table_name  VARCHAR NOT NULL,
+    header      VARCHAR NOT NULL,
+    column_name VARCHAR NOT NULL,
+    unit        VARCHAR,
+    saved_by    VARCHAR NOT NULL,
+    saved_at    TIMESTAMP NOT NULL DEFAULT current_timestamp,
+    PRIMARY KEY (table_name, header)
+);

@@ -76,6 +76,10 @@ PAGES: tuple[PageSpec, ...] = (
         ":material/corporate_fare:", "section.corporate",
     ),
     PageSpec(
+        "data", "pages/data.py", "data", "page.data", ":material/database:", "section.data",
+        roles=("head_office", "manager", "trainer"),
+    ),
+    PageSpec(
         "settings", "pages/settings.py", "settings", "page.settings", ":material/tune:",
         "section.rules",
     ),
@@ -113,12 +117,47 @@ def warehouse(path: str) -> store.Database:
 
 def _current_snapshot_path(lang: str) -> str:
     """The snapshot in force; builds the demo on first start. Reading ``CURRENT`` every run is how
-    the app notices a newly published snapshot."""
-    path = store.current_snapshot()
-    if path is None:
-        with st.spinner(t("shell.building_demo", lang)):
-            path = store.ensure_current_snapshot()
+    the app notices a newly published snapshot. On a data folder that holds a bank's data a
+    missing or damaged snapshot is never replaced by the demo: the app says so and offers the last
+    good snapshot instead."""
+    try:
+        path = store.current_snapshot()
+        if path is None:
+            if store.holds_bank_data():
+                path = store.ensure_current_snapshot()  # raises SnapshotMissing
+            with st.spinner(t("shell.building_demo", lang)):
+                path = store.ensure_current_snapshot()
+        _check_snapshot(str(path))
+    except store.SnapshotMissing as e:
+        _snapshot_recovery(e.code, e.candidates, lang)
+    except store.SnapshotInvalid:
+        _snapshot_recovery("current_missing_file", store.good_snapshots(), lang)
     return str(path)
+
+
+@st.cache_resource(max_entries=8, show_spinner=False)
+def _check_snapshot(path: str) -> None:
+    """Verify a snapshot once per file and process before it is opened (a damaged file that was
+    published by hand must not take every page down)."""
+    store.verify_snapshot(path)
+
+
+def _snapshot_recovery(code: str, candidates: list[str], lang: str) -> None:
+    """Say that the current snapshot is missing or damaged and offer the last good one."""
+    st.error(t(f"snap.{code}", lang))
+    if not candidates:
+        st.info(t("snap.none_good", lang))
+        st.stop()
+    name = candidates[0]
+    st.info(t("snap.offer", lang, name=name))
+    if demo_mode():
+        if st.button(t("snap.restore", lang), key="snap_restore"):
+            store.make_current(name)
+            store.AuditLog().record(store.AuditEvent("recovery", "rollback", (), name))
+            st.rerun()
+    else:
+        st.caption(t("snap.restore_cli", lang, name=name))
+    st.stop()
 
 
 @st.cache_data(max_entries=8, show_spinner=False)
@@ -286,7 +325,11 @@ def sidebar(viewer: Viewer) -> None:
             )
         st.caption(t("sidebar.as_of", viewer.lang, date=viewer.as_of.isoformat()))
         if viewer.source == "demo":
-            st.caption(t("sidebar.demo", viewer.lang))
+            st.caption(f"**{t('sidebar.demo_data', viewer.lang)}** · {t('sidebar.demo', viewer.lang)}")
+        else:
+            meta, _, _ = snapshot_facts(viewer.snapshot_path)
+            when = (meta.get("created_at") or "")[:10]
+            st.caption(f"**{t('sidebar.bank_data', viewer.lang, date=when)}**")
 
 
 def _set_lang() -> None:

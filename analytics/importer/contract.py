@@ -71,9 +71,27 @@ def C(name, kind, zh, en, *aliases, **kw) -> Column:  # noqa: N802 (a table of c
     return Column(name, kind, zh, en, aliases=aliases, **kw)
 
 
-_CLIENT_ID = ("客户号", "客户编号", "客户代码", "核心客户号", "客户ID", "客户id", "cust_id", "customer_id")
+_CLIENT_ID = (
+    "客户号",
+    "客户编号",
+    "客户代码",
+    "核心客户号",
+    "客户ID",
+    "客户id",
+    "cust_id",
+    "customer_id",
+)
 _PRODUCT_ID = ("产品代码", "产品编号", "产品号", "product_code")
-_BRANCH_ID = ("所属机构", "网点", "机构号", "网点号", "所属网点", "机构代码", "网点代码", "机构编号")
+_BRANCH_ID = (
+    "所属机构",
+    "网点",
+    "机构号",
+    "网点号",
+    "所属网点",
+    "机构代码",
+    "网点代码",
+    "机构编号",
+)
 _RM_ID = ("所属客户经理", "管户经理", "管户客户经理", "客户经理工号", "管户人工号", "客户经理编号")
 _DATE = ("数据日期", "统计日期", "日期", "月份", "数据月份", "报表日期")
 

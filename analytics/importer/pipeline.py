@@ -259,7 +259,7 @@ def load(files: Iterable[ImportFile], *, as_of: date, scope: Scope, imported_by:
 
 
 def _run(files, as_of, scope, branch, mapping, root, progress, build, imported_by="", fresh=False):
-    if not may(scope, "import"):
+    if not may(scope, "import" if build else "check_import"):
         raise AccessDenied("import_refused")
     if scope.role == "manager":
         if branch and branch not in scope.branch_ids:
@@ -391,7 +391,7 @@ def _type_file(ctx: _Ctx, f: ImportFile, file_no: int, raw: str, headers, by_ind
             f"'severity': {q('warning' if soft else 'error')}, 'pii': {'true' if c.pii or c.kind in ('id_number', 'phone', 'card') else 'false'}, "
             f"'kind': {q(c.name)}}}"
         )
-    plist = f"list_filter([{', '.join(problems)}], p -> p.reason IS NOT NULL)" if problems else "[]"
+    plist = f"list_filter([{', '.join(problems)}], lambda p: p.reason IS NOT NULL)" if problems else "[]"
     selects.append(f"{plist} AS _problems")
     name = f"typed_{raw[4:]}"
     ctx.con.execute(f"CREATE TABLE {name} AS SELECT {', '.join(selects)} FROM {raw}")
@@ -542,7 +542,9 @@ def _check_tables(ctx: _Ctx) -> None:
                 _row_problems(ctx, name, f"t.client_id IN (SELECT client_id FROM {cb} WHERE branch_id NOT IN ({own}))",
                               "client_id", "other_branch", "t.client_id")  # fmt: skip
         if name in ("holdings_monthly", "insurance_policies", "transactions"):
-            cond = "t.product_id IS NOT NULL AND t.product_id NOT IN " + _known(ctx, "products", "product_id")
+            cond = "t.product_id IS NOT NULL AND t.product_id NOT IN " + _known(
+                ctx, "products", "product_id"
+            )
             if name == "holdings_monthly":
                 cond += " AND t.category IS NULL"  # a holding with a category creates its product
             elif name == "transactions":
@@ -554,10 +556,16 @@ def _check_tables(ctx: _Ctx) -> None:
         if name == "corp_transactions":
             known = _known(ctx, "corp_clients", "corp_id")
             for col in ("payer_id", "payee_id"):
-                _row_problems(ctx, name, f"t.{col} NOT IN {known}", col, "unknown_client", f"t.{col}")
+                _row_problems(
+                    ctx, name, f"t.{col} NOT IN {known}", col, "unknown_client", f"t.{col}"
+                )
         # plausibility
         for c in spec.columns:
-            if c.kind == "date" and c.name in ctx.cols[name] and c.name not in ("maturity_date", "cooling_off_end"):
+            if (
+                c.kind == "date"
+                and c.name in ctx.cols[name]
+                and c.name not in ("maturity_date", "cooling_off_end")
+            ):
                 _row_problems(ctx, name, f"t.{c.name} > CAST({as_of} AS DATE)", c.name,
                               "after_as_of", f"t.{c.name}")  # fmt: skip
             if c.kind == "date" and c.name == "birth_date" and c.name in ctx.cols[name]:
@@ -665,6 +673,13 @@ def _build(ctx: _Ctx, path: Path, imported_by: str, files: list[ImportFile]) -> 
     def new(table: str) -> str | None:
         return _dedup(ctx, table)
 
+    def empty(table: str) -> str:
+        """A typed source with no rows in the shape of a file set's table (when none was given)."""
+        cols = ", ".join(
+            f"CAST(NULL AS {SQL_TYPE[c.kind]}) AS {c.name}" for c in contract.TABLES[table].columns
+        )
+        return f"(SELECT 0 AS _file, 0 AS _row, {cols} WHERE FALSE)"
+
     def base(table: str) -> str:
         return f"base.{table}" if has_base else f"(SELECT * FROM snap.{table} WHERE FALSE)"
 
@@ -687,15 +702,15 @@ def _build(ctx: _Ctx, path: Path, imported_by: str, files: list[ImportFile]) -> 
     # -- branches and RMs named anywhere
     nb = new("branches")
     con.execute(f"""CREATE TEMP TABLE f_branches AS
-        SELECT branch_id, name_zh, COALESCE(name_en, name_zh) AS name_en, city FROM {nb or '(SELECT NULL branch_id, NULL name_zh, NULL name_en, NULL city WHERE FALSE)'}
+        SELECT branch_id, name_zh, COALESCE(name_en, name_zh) AS name_en, city FROM {nb or empty('branches')}
         UNION ALL BY NAME
-        SELECT * FROM {base('branches')} WHERE branch_id NOT IN (SELECT branch_id FROM {nb or '(SELECT NULL AS branch_id WHERE FALSE)'})
+        SELECT * FROM {base('branches')} WHERE branch_id NOT IN (SELECT branch_id FROM {nb or empty('branches')})
     """)  # fmt: skip
     nr = new("rms")
     con.execute(f"""CREATE TEMP TABLE f_rms AS
         SELECT rm_id, COALESCE(branch_id, {branch}) AS branch_id, COALESCE(name_zh, rm_id) AS name_zh,
                COALESCE(name_en, name_zh, rm_id) AS name_en, COALESCE(title, 'client') AS title, hire_date
-        FROM {nr or '(SELECT NULL rm_id, NULL branch_id, NULL name_zh, NULL name_en, NULL title, CAST(NULL AS DATE) hire_date WHERE FALSE)'}
+        FROM {nr or empty('rms')}
     """)  # fmt: skip
     con.execute(f"""INSERT INTO f_rms BY NAME SELECT * FROM {base('rms')} r
         WHERE r.rm_id NOT IN (SELECT rm_id FROM f_rms)
@@ -728,7 +743,7 @@ def _build(ctx: _Ctx, path: Path, imported_by: str, files: list[ImportFile]) -> 
         SELECT product_id, name_zh, COALESCE(name_en, name_zh) AS name_en, category, risk_level,
                liquidity, CAST(expected_return AS DECIMAL(8, 4)) AS expected_return,
                CAST(term_days AS INTEGER) AS term_days, COALESCE(on_shelf, TRUE) AS on_shelf
-        FROM {np_ or '(SELECT NULL product_id, NULL name_zh, NULL name_en, NULL category, NULL risk_level, NULL liquidity, NULL expected_return, NULL term_days, NULL on_shelf WHERE FALSE)'}
+        FROM {np_ or empty('products')}
     """)  # fmt: skip
     con.execute(f"""INSERT INTO f_products BY NAME SELECT * FROM {base('products')}
         WHERE product_id NOT IN (SELECT product_id FROM f_products)""")  # fmt: skip
@@ -854,10 +869,10 @@ def _build(ctx: _Ctx, path: Path, imported_by: str, files: list[ImportFile]) -> 
                CAST(illustrated_yield AS DECIMAL(8, 4)) AS illustrated_yield,
                CAST(actual_yield AS DECIMAL(8, 4)) AS actual_yield,
                COALESCE(cooling_off_end, start_date + INTERVAL 15 DAY) AS cooling_off_end
-        FROM {npol or '(SELECT NULL policy_id, NULL client_id, NULL product_id, CAST(NULL AS DATE) start_date, NULL annual_premium, NULL premium_years, NULL illustrated_yield, NULL actual_yield, CAST(NULL AS DATE) cooling_off_end WHERE FALSE)'}
+        FROM {npol or empty('insurance_policies')}
         UNION ALL BY NAME
         SELECT * FROM {base('insurance_policies')} WHERE policy_id NOT IN
-            (SELECT policy_id FROM {npol or '(SELECT NULL AS policy_id WHERE FALSE)'})""")  # fmt: skip
+            (SELECT policy_id FROM {npol or empty('insurance_policies')})""")  # fmt: skip
 
     nd = new("digital_activity")
     if nd:
@@ -874,14 +889,16 @@ def _build(ctx: _Ctx, path: Path, imported_by: str, files: list[ImportFile]) -> 
 
     nf = new("family_members")
     con.execute(f"""CREATE TEMP TABLE f_family AS
-        SELECT client_id, relation, birth_date FROM {nf or '(SELECT NULL client_id, NULL relation, CAST(NULL AS DATE) birth_date WHERE FALSE)'}
+        SELECT client_id, relation, birth_date FROM {nf or empty('family_members')}
         UNION ALL BY NAME
         SELECT * FROM {base('family_members')} WHERE client_id NOT IN
-            (SELECT client_id FROM {nf or '(SELECT NULL AS client_id WHERE FALSE)'})""")  # fmt: skip
+            (SELECT client_id FROM {nf or empty('family_members')})""")  # fmt: skip
 
     ncc = new("corp_clients")
     if ncc:
-        con.execute(f"CREATE TEMP TABLE n_corp AS SELECT *, COALESCE(branch_id, {branch}) AS _branch FROM {ncc}")
+        con.execute(
+            f"CREATE TEMP TABLE n_corp AS SELECT *, COALESCE(branch_id, {branch}) AS _branch FROM {ncc}"
+        )
         con.execute(f"""CREATE TEMP TABLE f_corp AS
             SELECT corp_id, _branch AS branch_id, rm_id, name_zh, COALESCE(name_en, name_zh) AS name_en,
                    industry, size, founded_on, registered_capital, CAST(employees AS INTEGER) AS employees,
@@ -897,10 +914,10 @@ def _build(ctx: _Ctx, path: Path, imported_by: str, files: list[ImportFile]) -> 
     con.execute(f"""CREATE TEMP TABLE f_corp_acc AS
         SELECT corp_id, avg_daily_deposit, loan_balance, loan_interest_12m, fee_income_12m,
                CAST(max_overdue_days AS INTEGER) AS max_overdue_days, default_flag
-        FROM {nca or '(SELECT NULL corp_id, NULL avg_daily_deposit, NULL loan_balance, NULL loan_interest_12m, NULL fee_income_12m, NULL max_overdue_days, NULL default_flag WHERE FALSE)'}
+        FROM {nca or empty('corp_accounts')}
         UNION ALL BY NAME
         SELECT * FROM {base('corp_accounts')} WHERE corp_id NOT IN
-            (SELECT corp_id FROM {nca or '(SELECT NULL AS corp_id WHERE FALSE)'})""")  # fmt: skip
+            (SELECT corp_id FROM {nca or empty('corp_accounts')})""")  # fmt: skip
     nct = new("corp_transactions")
     if nct:
         con.execute(f"CREATE TEMP TABLE n_ctx AS SELECT * FROM {nct}")
@@ -949,7 +966,9 @@ def _build(ctx: _Ctx, path: Path, imported_by: str, files: list[ImportFile]) -> 
         "source": "import",
         "tables": ",".join(t for t in warehouse_table_names() if t in tables),
         "imported_by": imported_by,
-        "files": json.dumps([{"file": f.name, "table": f.table} for f in files], ensure_ascii=False),
+        "files": json.dumps(
+            [{"file": f.name, "table": f.table} for f in files], ensure_ascii=False
+        ),
         "rows": json.dumps(rows),
         "base": ctx.base.name if ctx.base else "",
         "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
