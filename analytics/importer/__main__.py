@@ -76,7 +76,7 @@ def print_report(report: pipeline.ImportReport, lang: str, out=sys.stdout) -> No
             print("    not used: " + ", ".join(f.unmapped), file=out)
     for r in report.problems.to_dict("records"):
         where = f"{r['file']}" + (f":{r['row']}" if pd.notna(r["row"]) else "")
-        value = f" [{r['value']}]" if r["value"] else ""
+        value = f" [{r['value']}]" if isinstance(r["value"], str) and r["value"] else ""
         print(f"{_t('sev.' + r['severity'], lang)} {where} {r['column']}: "
               f"{_t('why.' + r['reason'], lang, column=r['column'])}{value}",
               file=out)  # fmt: skip
