@@ -325,7 +325,7 @@ def sidebar(viewer: Viewer) -> None:
             )
         st.caption(t("sidebar.as_of", viewer.lang, date=viewer.as_of.isoformat()))
         if viewer.source == "demo":
-            st.caption(f"**{t('sidebar.demo_data', viewer.lang)}** · {t('sidebar.demo', viewer.lang)}")
+            st.caption(f"**{t('sidebar.demo', viewer.lang)}**")
         else:
             meta, _, _ = snapshot_facts(viewer.snapshot_path)
             when = (meta.get("created_at") or "")[:10]
