@@ -260,3 +260,46 @@ def test_the_published_snapshot_is_checked_like_any_other(tmp_path):
     con = duckdb.connect(str(store.current_snapshot(tmp_path)), read_only=True)
     assert con.execute("SELECT count(*) FROM clients WHERE name_en IS NULL").fetchone()[0] == 0
     con.close()
+
+
+def test_full_width_digits_and_report_marks_for_empty_cells(tmp_path):
+    path = tmp_path / "fw.csv"
+    path.write_text(
+        "客户号,所属机构,月日均资产（万元）,开户日期,月收入\n"
+        "Ｋ１,B001,１２．５,－,--\n"
+        "K2,B001,(0.5),2020年1月5日,N/A\n"
+        "K3,B001,−,2021/2/3,8,000\n",
+        encoding="utf-8",
+    )
+    report = pipeline.check(
+        [pipeline.ImportFile(path, "clients")], as_of=OCT, scope=HO, root=tmp_path
+    )
+    # K3's AUM is only a dash: the required value is missing; K2's (0.5)万 is negative
+    got = {(r["row"], r["reason"]) for r in report.problems.to_dict("records")}
+    assert got == {(4, "required"), (3, "negative")}
+    ok = tmp_path / "ok.csv"
+    ok.write_text(
+        "客户号,所属机构,月日均资产（万元）,开户日期\nＫ１,B001,１２．５,－\n", encoding="utf-8"
+    )
+    assert load(tmp_path / "d", pipeline.ImportFile(ok, "clients")).ok
+    got = table(
+        tmp_path / "d",
+        "SELECT c.client_id, a.aum, c.open_date FROM clients c JOIN client_aum_monthly a USING (client_id)",
+    )
+    assert got["client_id"].tolist() == ["K1"] and got["aum"].tolist() == [125000.0]
+    assert got["open_date"].isna().all()
+
+
+def test_saved_mappings_are_used_next_time(tmp_path):
+    from analytics.importer import mappings
+
+    ws = store.open_workspace(tmp_path / "workspace.duckdb")
+    mappings.save_mapping(
+        ws, "clients", [("AUM_TOTAL（万）", "aum", "wan"), ("备注", "", None)], "test:ho"
+    )
+    saved = mappings.saved_mapping(ws)
+    by_index, units, unmapped = pipeline.map_headers(
+        "clients", ["客户号", "AUM_TOTAL(万)", "备注"], saved
+    )
+    assert by_index == {0: "client_id", 1: "aum"} and units["aum"] == "wan" and unmapped == ["备注"]
+    ws.close()

@@ -68,12 +68,23 @@ def q(text: str) -> str:
 
 
 def folded_sql(raw: str) -> str:
-    """The cell folded like ``fold``: full-width to ASCII, ideographic space to space, trimmed,
-    the XLSX number mark removed; NULL when empty."""
+    """The cell folded like ``fold``: full-width to ASCII, ideographic space to space, the minus
+    sign (U+2212) to '-', trimmed, the XLSX number mark removed; NULL when empty."""
     return (
-        f"NULLIF(trim(translate(replace(replace({raw}, chr(12288), ' '), chr(1), ''), "
-        f"{q(_FW)}, {q(_HW)})), '')"
+        f"NULLIF(trim(translate(replace(replace(replace({raw}, chr(12288), ' '), chr(1), ''), "
+        f"chr(8722), '-'), {q(_FW)}, {q(_HW)})), '')"
     )
+
+
+# What report exports put in an empty numeric or date cell.
+_EMPTY_MARKS = ("-", "--", "—", "——", "/", "n/a", "na", "null", "#n/a", "无", "空")
+
+
+def _value_sql(raw: str) -> str:
+    """``folded_sql`` with the usual empty-cell marks of reports read as empty."""
+    v = folded_sql(raw)
+    marks = ", ".join(q(m) for m in _EMPTY_MARKS)
+    return f"CASE WHEN lower({v}) IN ({marks}) THEN NULL ELSE {v} END"
 
 
 def _was_number(raw: str) -> str:
@@ -140,8 +151,8 @@ def card_sql(raw: str) -> tuple[str, str]:
 
 def _plain_number(raw: str) -> str:
     """Cell text as a plain number string: separators, currency signs and units removed,
-    (123) as -123."""
-    v = folded_sql(raw)
+    (123) as -123; report marks for an empty cell ('-', '--', 'N/A') as empty."""
+    v = _value_sql(raw)
     v = f"regexp_replace({v}, '[,\\s¥$元]|RMB|CNY', '', 'g')"
     return f"regexp_replace({v}, '^\\((.*)\\)$', '-\\1')"
 
@@ -156,7 +167,10 @@ def money_sql(raw: str, unit: str | None) -> tuple[str, str]:
         f"ELSE TRY_CAST({n} AS DECIMAL(38, 6)) * {factor} END"
     )
     value = f"TRY_CAST(round({num}, 2) AS DECIMAL(18, 2))"
-    return value, f"CASE WHEN {value} IS NULL THEN 'not_a_number' END"
+    return (
+        value,
+        f"CASE WHEN {value} IS NULL AND {_value_sql(raw)} IS NOT NULL THEN 'not_a_number' END",
+    )
 
 
 def rate_sql(raw: str, unit: str | None) -> tuple[str, str]:
@@ -166,17 +180,23 @@ def rate_sql(raw: str, unit: str | None) -> tuple[str, str]:
         f"CASE WHEN ends_with({n}, '%') THEN TRY_CAST(rtrim({n}, '%') AS DOUBLE) / 100 "
         f"ELSE TRY_CAST({n} AS DOUBLE) / {div} END"
     )
-    return value, f"CASE WHEN {value} IS NULL THEN 'not_a_number' END"
+    return (
+        value,
+        f"CASE WHEN {value} IS NULL AND {_value_sql(raw)} IS NOT NULL THEN 'not_a_number' END",
+    )
 
 
 def int_sql(raw: str) -> tuple[str, str]:
     d = f"TRY_CAST({_plain_number(raw)} AS DOUBLE)"
     value = f"CASE WHEN {d} = floor({d}) AND abs({d}) < 1e15 THEN CAST({d} AS BIGINT) END"
-    return value, f"CASE WHEN {value} IS NULL THEN 'not_an_integer' END"
+    return (
+        value,
+        f"CASE WHEN {value} IS NULL AND {_value_sql(raw)} IS NOT NULL THEN 'not_an_integer' END",
+    )
 
 
 def date_sql(raw: str) -> tuple[str, str]:
-    v = folded_sql(raw)
+    v = _value_sql(raw)
     # a timestamp keeps its date part; 2024年1月5日, 2024/1/5 and 2024.1.5 become 2024-1-5
     d = f"regexp_replace(regexp_replace(split_part({v}, ' ', 1), '[年月/.]', '-', 'g'), '日$', '')"
     d = f"split_part({d}, 'T', 1)"
@@ -188,7 +208,7 @@ def date_sql(raw: str) -> tuple[str, str]:
         f"WHEN regexp_matches({v}, '^[0-9]{{5}}(\\.[0-9]+)?$') "
         f"THEN CAST(DATE '1899-12-30' + CAST(floor(CAST({v} AS DOUBLE)) AS INTEGER) AS DATE) END"
     )
-    return value, f"CASE WHEN {value} IS NULL THEN 'date_format' END"
+    return value, f"CASE WHEN {value} IS NULL AND {v} IS NOT NULL THEN 'date_format' END"
 
 
 _YES = ("是", "y", "yes", "1", "true", "有", "已开通", "开通", "签约", "已签约", "√", "t")
@@ -219,6 +239,12 @@ def code_sql(raw: str, codes: dict) -> tuple[str, str]:
         arms.append(f"WHEN {cond} THEN {q(code)}")
     value = f"CASE {' '.join(arms)} END" if arms else "NULL"
     return value, f"CASE WHEN {value} IS NULL THEN 'unknown_code' END"
+
+
+def empty_sql(kind: str, raw: str) -> str:
+    """Whether a cell counts as empty for its kind (numbers and dates also take '-', 'N/A'...)."""
+    v = _value_sql(raw) if kind in ("money", "rate", "int", "date") else folded_sql(raw)
+    return f"({v} IS NULL)"
 
 
 def column_sql(kind: str, raw: str, *, unit: str | None = None, codes: dict | None = None,

@@ -45,6 +45,7 @@ from analytics.access import AccessDenied, Scope, may
 from analytics.importer import contract, readers
 from analytics.importer.normalize import (
     column_sql,
+    empty_sql,
     header_key,
     header_unit,
     q,
@@ -379,11 +380,10 @@ def _type_file(ctx: _Ctx, f: ImportFile, file_no: int, raw: str, headers, by_ind
         value, problem = column_sql(c.kind, cell, unit=units.get(c.name), codes=codes.get(c.codes),
                                     id_type=id_type)  # fmt: skip
         selects.append(f"{value} AS {c.name}")
-        folded = f"NULLIF(trim({cell}), '')"
         required = c.required and not _alternative(f.table, c.name, given, ctx.branch)
         soft = c.kind in _SOFT_KINDS and not c.required
         reason = (
-            f"CASE WHEN {folded} IS NULL THEN {q('required') if required else 'NULL'} "
+            f"CASE WHEN {empty_sql(c.kind, cell)} THEN {q('required') if required else 'NULL'} "
             f"ELSE {problem} END"
         )
         problems.append(
@@ -391,7 +391,11 @@ def _type_file(ctx: _Ctx, f: ImportFile, file_no: int, raw: str, headers, by_ind
             f"'severity': {q('warning' if soft else 'error')}, 'pii': {'true' if c.pii or c.kind in ('id_number', 'phone', 'card') else 'false'}, "
             f"'kind': {q(c.name)}}}"
         )
-    plist = f"list_filter([{', '.join(problems)}], lambda p: p.reason IS NOT NULL)" if problems else "[]"
+    plist = (
+        f"list_filter([{', '.join(problems)}], lambda p: p.reason IS NOT NULL)"
+        if problems
+        else "[]"
+    )
     selects.append(f"{plist} AS _problems")
     name = f"typed_{raw[4:]}"
     ctx.con.execute(f"CREATE TABLE {name} AS SELECT {', '.join(selects)} FROM {raw}")
