@@ -303,3 +303,16 @@ def test_saved_mappings_are_used_next_time(tmp_path):
     )
     assert by_index == {0: "client_id", 1: "aum"} and units["aum"] == "wan" and unmapped == ["备注"]
     ws.close()
+
+
+def test_an_identical_repeated_row_is_a_note_and_kept_once(tmp_path):
+    path = tmp_path / "twice.csv"
+    path.write_text(
+        "客户号,所属机构,月日均资产\nK1,B001,100\nK2,B001,200\nK1,B001,100\n", encoding="utf-8"
+    )
+    report = load(tmp_path, pipeline.ImportFile(path, "clients"))
+    assert report.ok and report.warnings == 1
+    assert report.problems[["row", "reason", "severity"]].values.tolist() == [
+        [4, "duplicate_same", "warning"]
+    ]
+    assert table(tmp_path, "SELECT SUM(aum) AS a FROM client_aum_monthly")["a"].iloc[0] == 300

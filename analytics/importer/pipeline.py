@@ -508,17 +508,22 @@ def _check_tables(ctx: _Ctx) -> None:
         # duplicate keys: identical rows are a warning, differing ones an error
         key = [k for k in spec.key if spec.column(k).required]
         if spec.key and all(k in ctx.cols[name] for k in key):
-            keys = ", ".join(f"COALESCE(CAST({k} AS VARCHAR), '')" for k in spec.key)
-            data_cols = [c.name for c in spec.columns]
+            kcols = ", ".join(f"_k_{k}" for k in spec.key)
+            kexpr = ", ".join(f"COALESCE(CAST({k} AS VARCHAR), '') AS _k_{k}" for k in spec.key)
+            data_cols = ", ".join(c.name for c in spec.columns)
+            present = " AND ".join(f"{k} IS NOT NULL" for k in key) or "TRUE"
+            # the repeated keys first (one cheap aggregate), then only their rows are compared
+            ctx.con.execute(f"""
+                CREATE OR REPLACE TEMP TABLE dupkeys AS
+                SELECT {kcols}, count(*) AS n FROM (SELECT {kexpr} FROM {src} WHERE {present})
+                GROUP BY ALL HAVING count(*) > 1""")  # fmt: skip
             ctx.con.execute(f"""
                 CREATE OR REPLACE TEMP TABLE dup AS
-                SELECT _file, _row, {', '.join(spec.key)},
-                       count(*) OVER w AS n,
-                       count(DISTINCT md5(CAST(({', '.join(data_cols)}) AS VARCHAR))) OVER w AS variants,
-                       row_number() OVER (PARTITION BY {keys} ORDER BY _file, _row) AS nth
-                FROM {src} WHERE {' AND '.join(f'{k} IS NOT NULL' for k in key) or 'TRUE'}
-                WINDOW w AS (PARTITION BY {keys})
-            """)  # fmt: skip
+                SELECT _file, _row, {", ".join(spec.key)}, n,
+                       count(DISTINCT md5(CAST(({data_cols}) AS VARCHAR))) OVER w AS variants,
+                       row_number() OVER (w ORDER BY _file, _row) AS nth
+                FROM (SELECT *, {kexpr} FROM {src} WHERE {present}) t JOIN dupkeys USING ({kcols})
+                WINDOW w AS (PARTITION BY {kcols})""")  # fmt: skip
             kcol = next(k for k in key if k != "month_end")
             _row_problems(ctx, name, "n > 1 AND variants > 1", kcol, "duplicate_key",
                           kcol, src="dup")  # fmt: skip
