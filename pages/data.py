@@ -27,8 +27,11 @@ with import_tab:
                          help=tr("imp.branch_help"), accept_new_options=viewer.scope.role != "manager")  # fmt: skip
     uploads = st.file_uploader(tr("imp.files"), type=["csv", "xlsx", "txt"], accept_multiple_files=True,
                                key="imp_files", help=tr("imp.files_help"))  # fmt: skip
+    samples = st.multiselect(tr("imp.samples"), import_view.sample_files(), key="imp_samples",
+                             help=tr("imp.samples_help"))  # fmt: skip
     saved = mappings.saved_mapping(shell.workspace())
-    chosen = [import_view.file_panel(viewer, u, saved, n) for n, u in enumerate(uploads or [])]
+    files_in = [*(uploads or []), *(import_view.sample(name) for name in samples)]
+    chosen = [import_view.file_panel(viewer, u, saved, n) for n, u in enumerate(files_in)]
     if chosen:
         c1, c2, c3 = st.columns(3)
         do_check = c1.button(tr("imp.check"), key="imp_check")

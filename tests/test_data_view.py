@@ -122,3 +122,17 @@ def test_a_trainer_checks_but_cannot_import(data_folder):
     assert not at.exception, [e.value for e in at.exception]
     assert any("passed" in s.value for s in at.success)
     assert store.current_snapshot(root) == demo
+
+
+def test_a_trainer_demos_a_faulty_sample(data_folder):
+    root, demo = data_folder
+    at = open_data_view("trainer", "zh")
+    at.multiselect(key="imp_samples").set_value(["clients-bad-rows.csv"])
+    at.run()
+    button(at, "imp_check").click()
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    report = next(d.value for d in at.dataframe if "行号" in d.value.columns)
+    assert sorted(report["行号"].tolist()) == [3, 4, 5, 6, 7, 8, 9, 32]
+    assert "身份证号校验位不符" in report["原因"].tolist()
+    assert store.current_snapshot(root) == demo

@@ -21,6 +21,29 @@ from ui.shell import Viewer
 UNITS = ("yuan", "wan", "yi")
 
 
+SAMPLES = Path(__file__).resolve().parent.parent / "data" / "samples"
+
+
+@dataclass(frozen=True)
+class SampleFile:
+    """A committed sample file offered like an upload (a trainer demos an import with it)."""
+
+    name: str
+    path: Path
+
+    def getvalue(self) -> bytes:
+        return self.path.read_bytes()
+
+
+def sample_files() -> list[str]:
+    """The sample files of data/samples that a user may pick instead of uploading."""
+    return sorted(p.name for p in SAMPLES.glob("*") if p.suffix.lower() in (".csv", ".xlsx"))
+
+
+def sample(name: str) -> SampleFile:
+    return SampleFile(name, SAMPLES / name)
+
+
 @dataclass
 class Chosen:
     """What the user chose for one uploaded file."""
