@@ -316,7 +316,9 @@ def good_snapshots(root: Path | None = None) -> list[str]:
 def holds_bank_data(root: Path | None = None) -> bool:
     """Whether this data folder has ever held imported data (then the demo is never built here)."""
     wdir = warehouse_dir(root)
-    return (wdir / IMPORTED).exists() or any(p.name.endswith("-import.duckdb") for p in snapshots(root))
+    return (wdir / IMPORTED).exists() or any(
+        p.name.endswith("-import.duckdb") for p in snapshots(root)
+    )
 
 
 @contextlib.contextmanager

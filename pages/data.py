@@ -14,15 +14,23 @@ tr, lang = viewer.t, viewer.lang
 st.title(tr("page.data"))
 st.caption(tr("imp.caption"))
 may_import = access.may(viewer.scope, "import")
-import_tab, snap_tab, tpl_tab = st.tabs([tr("imp.tab_import"), tr("imp.tab_snapshots"), tr("imp.tab_templates")])
+import_tab, snap_tab, tpl_tab = st.tabs(
+    [tr("imp.tab_import"), tr("imp.tab_snapshots"), tr("imp.tab_templates")]
+)
 
 with import_tab:
     if not may_import:
         st.info(tr("imp.check_only"))
     a, b = st.columns(2)
-    as_of = a.date_input(tr("imp.as_of"), value=datetime.now().date(), key="imp_as_of")  # the files' date
+    as_of = a.date_input(
+        tr("imp.as_of"), value=datetime.now().date(), key="imp_as_of"
+    )  # the files' date
     _, branches, _ = shell.snapshot_facts(viewer.snapshot_path)
-    own = list(viewer.scope.branch_ids) if viewer.scope.role == "manager" else list(branches["branch_id"])
+    own = (
+        list(viewer.scope.branch_ids)
+        if viewer.scope.role == "manager"
+        else list(branches["branch_id"])
+    )
     branch = b.selectbox(tr("imp.branch"), own, index=0 if own else None, key="imp_branch",
                          help=tr("imp.branch_help"), accept_new_options=viewer.scope.role != "manager")  # fmt: skip
     uploads = st.file_uploader(tr("imp.files"), type=["csv", "xlsx", "txt"], accept_multiple_files=True,
@@ -35,11 +43,15 @@ with import_tab:
     if chosen:
         c1, c2, c3 = st.columns(3)
         do_check = c1.button(tr("imp.check"), key="imp_check")
-        do_import = c2.button(tr("imp.import"), key="imp_import", type="primary", disabled=not may_import)
+        do_import = c2.button(
+            tr("imp.import"), key="imp_import", type="primary", disabled=not may_import
+        )
         if c3.button(tr("imp.save_mapping"), key="imp_save", disabled=not may_import):
             for c in chosen:
                 if c.table:
-                    mappings.save_mapping(shell.workspace(), c.table, c.mapping_rows, viewer.scope.viewer_id)
+                    mappings.save_mapping(
+                        shell.workspace(), c.table, c.mapping_rows, viewer.scope.viewer_id
+                    )
             st.toast(tr("imp.mapping_saved"))
         if do_check or do_import:
             bar = st.progress(0.0, text=tr("imp.working"))
@@ -50,7 +62,11 @@ with import_tab:
                              progress=lambda f, s: bar.progress(f, text=tr("imp.working")))  # fmt: skip
             bar.empty()
             if report.snapshot:
-                shell.audit(viewer, "import", detail=f"{report.snapshot}: " + ", ".join(c.name for c in chosen))
+                shell.audit(
+                    viewer,
+                    "import",
+                    detail=f"{report.snapshot}: " + ", ".join(c.name for c in chosen),
+                )
             st.session_state["imp_report"] = report
         if "imp_report" in st.session_state:
             import_view.show_report(viewer, st.session_state["imp_report"])
@@ -58,7 +74,11 @@ with import_tab:
 with snap_tab:
     kept = store.list_snapshots()
     st.dataframe(import_view.snapshot_frame(viewer, kept), hide_index=True)
-    names = [n for n, cur, ok in zip(kept["name"], kept["current"], kept["valid"], strict=True) if ok and not cur]
+    names = [
+        n
+        for n, cur, ok in zip(kept["name"], kept["current"], kept["valid"], strict=True)
+        if ok and not cur
+    ]
     if access.may(viewer.scope, "rollback") and names:
         pick = st.selectbox(tr("snap.pick"), names, key="snap_pick")
         if st.button(tr("snap.make_current"), key="snap_make_current"):

@@ -82,7 +82,9 @@ def file_panel(viewer: Viewer, upload, saved: pipeline.Mapping, n: int) -> Chose
                           key=f"{key}_enc", format_func=lambda e: tr("imp.auto") if e == "auto" else e)  # fmt: skip
         encoding = None if enc == "auto" else enc
         try:
-            preview = _sniff(upload.name, digest, data, encoding, st.session_state.get(f"{key}_sheet"))
+            preview = _sniff(
+                upload.name, digest, data, encoding, st.session_state.get(f"{key}_sheet")
+            )
         except readers.ImportRefused as e:
             st.error(tr(f"why.{e.code}", **_fields(e.fields)))
             return Chosen(upload.name, data, None, encoding, None, [], e.code, dict(e.fields))
@@ -122,7 +124,10 @@ def file_panel(viewer: Viewer, upload, saved: pipeline.Mapping, n: int) -> Chose
         if preview.rows:
             st.caption(tr("imp.first_rows"))
             st.dataframe(_masked_preview(preview, edited, spec), hide_index=True)
-        rows = [(h, col or "", u or None) for h, col, u in edited[["header", "column", "unit"]].itertuples(index=False)]
+        rows = [
+            (h, col or "", u or None)
+            for h, col, u in edited[["header", "column", "unit"]].itertuples(index=False)
+        ]
     return Chosen(upload.name, data, table, encoding, sheet, rows)
 
 
@@ -157,7 +162,9 @@ def mapping_of(chosen: list[Chosen]) -> pipeline.Mapping:
         if c.table
         for h, col, unit in c.mapping_rows
     ]
-    return pipeline.Mapping.from_frame(pd.DataFrame(rows, columns=["table", "header", "column", "unit"]))
+    return pipeline.Mapping.from_frame(
+        pd.DataFrame(rows, columns=["table", "header", "column", "unit"])
+    )
 
 
 @contextmanager
@@ -244,7 +251,9 @@ def templates(viewer: Viewer) -> None:
     st.caption(tr("imp.templates_help"))
     for name, t in contract.TABLES.items():
         a, b, c = st.columns([3, 1, 1])
-        req = "、".join((col.zh if viewer.lang == "zh" else col.en) for col in t.columns if col.required)
+        req = "、".join(
+            (col.zh if viewer.lang == "zh" else col.en) for col in t.columns if col.required
+        )
         a.markdown(f"**{t.zh if viewer.lang == 'zh' else t.en}** · {tr('imp.required')}: {req}")
         b.download_button("CSV", docs.template_csv(name), f"{name}.csv", "text/csv",
                           on_click="ignore", key=f"tpl_csv_{name}")  # fmt: skip
