@@ -316,3 +316,16 @@ def test_an_identical_repeated_row_is_a_note_and_kept_once(tmp_path):
         [4, "duplicate_same", "warning"]
     ]
     assert table(tmp_path, "SELECT SUM(aum) AS a FROM client_aum_monthly")["a"].iloc[0] == 300
+
+
+def test_more_values_than_headers_is_an_error_not_a_guess(tmp_path):
+    path = tmp_path / "split.csv"
+    path.write_text(
+        '客户号,所属机构,月日均资产\nK1,B001,1,234.56\nK2,B001,"1,234.56"\n', encoding="utf-8"
+    )
+    report = pipeline.check(
+        [pipeline.ImportFile(path, "clients")], as_of=OCT, scope=HO, root=tmp_path
+    )
+    assert report.problems[["row", "column", "reason", "value"]].values.tolist() == [
+        [2, "月日均资产", "extra_values", "234.56"]
+    ]

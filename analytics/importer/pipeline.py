@@ -391,11 +391,13 @@ def _type_file(ctx: _Ctx, f: ImportFile, file_no: int, raw: str, headers, by_ind
             f"'severity': {q('warning' if soft else 'error')}, 'pii': {'true' if c.pii or c.kind in ('id_number', 'phone', 'card') else 'false'}, "
             f"'kind': {q(c.name)}}}"
         )
-    plist = (
-        f"list_filter([{', '.join(problems)}], lambda p: p.reason IS NOT NULL)"
-        if problems
-        else "[]"
+    # a row with more values than headers (an unquoted 1,234.56 split in two): never guess
+    last = headers[-1] if headers else ""
+    problems.append(
+        f"{{'col': {q(last)}, 'reason': CASE WHEN _extra IS NOT NULL THEN 'extra_values' END, "
+        f"'raw': _extra, 'severity': 'error', 'pii': false, 'kind': ''}}"
     )
+    plist = f"list_filter([{', '.join(problems)}], lambda p: p.reason IS NOT NULL)"
     selects.append(f"{plist} AS _problems")
     name = f"typed_{raw[4:]}"
     ctx.con.execute(f"CREATE TABLE {name} AS SELECT {', '.join(selects)} FROM {raw}")
