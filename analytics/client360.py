@@ -24,32 +24,33 @@ from analytics.value import FUND_CATEGORIES
 
 @dataclass(frozen=True)
 class ClientCard:
-    """Who the client is, as the client view's header shows it."""
+    """Who the client is, as the client view's header shows it. A fact the bank's roster does not
+    give (an optional column left empty in an import) is None: unknown, never a default."""
 
     client_id: str
     branch_id: str
     rm_id: str | None
     rm_name_zh: str | None
     rm_name_en: str | None
-    name_zh: str
-    name_en: str
-    id_number: str
-    phone: str
-    address: str
-    gender: str
-    age: int
-    occupation: str
-    marital_status: str
+    name_zh: str | None
+    name_en: str | None
+    id_number: str | None
+    phone: str | None
+    address: str | None
+    gender: str | None
+    age: int | None
+    occupation: str | None
+    marital_status: str | None
     children_ages: tuple[int, ...]
-    monthly_income: float
-    monthly_spending: float
-    risk_level: str
-    risk_assessed_on: date
+    monthly_income: float | None
+    monthly_spending: float | None
+    risk_level: str | None
+    risk_assessed_on: date | None
     risk_stale: bool
-    payroll: bool
-    pension: bool
-    mobile_banking: bool
-    open_date: date
+    payroll: bool | None
+    pension: bool | None
+    mobile_banking: bool | None
+    open_date: date | None
     masked: bool = True
     extra: dict = field(default_factory=dict)
 
@@ -89,40 +90,61 @@ def client_card(wh: Database, scope: Scope, client_id: str, unmask: bool = False
         [client_id],
     )
     valid_days = int(load_settings()["kyc"]["risk_assessment_valid_days"])
-    assessed = pd.Timestamp(row["risk_assessed_on"]).date()
+    assessed = _day(row["risk_assessed_on"])
+    born = _day(row["birth_date"])
     show_clear = unmask and may_unmask(scope, row["branch_id"], row["rm_id"])
-    pii = {k: row[k] for k in privacy.PII_MASKERS}
+    pii = {k: _value(row[k]) for k in privacy.PII_MASKERS}
     if not show_clear:
-        pii = {k: privacy.PII_MASKERS[k](v) for k, v in pii.items()}
+        pii = {k: None if v is None else privacy.PII_MASKERS[k](v) for k, v in pii.items()}
     return ClientCard(
         client_id=row["client_id"],
         branch_id=row["branch_id"],
-        rm_id=None if pd.isna(row["rm_id"]) else row["rm_id"],
-        rm_name_zh=None if pd.isna(row["rm_name_zh"]) else row["rm_name_zh"],
-        rm_name_en=None if pd.isna(row["rm_name_en"]) else row["rm_name_en"],
+        rm_id=_value(row["rm_id"]),
+        rm_name_zh=_value(row["rm_name_zh"]),
+        rm_name_en=_value(row["rm_name_en"]),
         name_zh=pii["name_zh"],
         name_en=pii["name_en"],
         id_number=pii["id_number"],
         phone=pii["phone"],
         address=pii["address"],
-        gender=row["gender"],
-        age=_years_between(pd.Timestamp(row["birth_date"]).date(), as_of),
-        occupation=row["occupation"],
-        marital_status=row["marital_status"],
+        gender=_value(row["gender"]),
+        age=None if born is None else _years_between(born, as_of),
+        occupation=_value(row["occupation"]),
+        marital_status=_value(row["marital_status"]),
         children_ages=tuple(
             _years_between(pd.Timestamp(b).date(), as_of) for b in children["birth_date"]
         ),
-        monthly_income=float(row["monthly_income"]),
-        monthly_spending=float(row["monthly_spending"]),
-        risk_level=row["risk_level"],
+        monthly_income=_amount(row["monthly_income"]),
+        monthly_spending=_amount(row["monthly_spending"]),
+        risk_level=_value(row["risk_level"]),
         risk_assessed_on=assessed,
-        risk_stale=(as_of - assessed).days > valid_days,
-        payroll=bool(row["payroll_flag"]),
-        pension=bool(row["pension_flag"]),
-        mobile_banking=bool(row["mobile_banking"]),
-        open_date=pd.Timestamp(row["open_date"]).date(),
+        risk_stale=assessed is not None and (as_of - assessed).days > valid_days,
+        payroll=_flag(row["payroll_flag"]),
+        pension=_flag(row["pension_flag"]),
+        mobile_banking=_flag(row["mobile_banking"]),
+        open_date=_day(row["open_date"]),
         masked=not show_clear,
     )
+
+
+def _value(v):
+    """A cell as a plain value, None when NULL."""
+    return None if v is None or (pd.api.types.is_scalar(v) and pd.isna(v)) else v
+
+
+def _day(v) -> date | None:
+    v = _value(v)
+    return None if v is None else pd.Timestamp(v).date()
+
+
+def _amount(v) -> float | None:
+    v = _value(v)
+    return None if v is None else float(v)
+
+
+def _flag(v) -> bool | None:
+    v = _value(v)
+    return None if v is None else bool(v)
 
 
 def _check(wh: Database, scope: Scope, client_id: str) -> None:
@@ -252,12 +274,11 @@ def talking_points(wh: Database, scope: Scope, client_id: str) -> list[tuple[str
                 break
     if card.risk_stale:
         points.append(("stale_risk", {"date": card.risk_assessed_on}))
-    born = pd.Timestamp(
-        wh.scalar("SELECT birth_date FROM clients WHERE client_id = ?", [client_id])
-    ).date()
-    next_bd = _next_birthday(born, as_of)
-    if (next_bd - as_of).days <= int(cv["upcoming_birthday_days"]):
-        points.append(("birthday", {"date": next_bd, "age": _years_between(born, next_bd)}))
+    born = _day(wh.scalar("SELECT birth_date FROM clients WHERE client_id = ?", [client_id]))
+    if born is not None:  # no birth date in the roster: no birthday to mention
+        next_bd = _next_birthday(born, as_of)
+        if (next_bd - as_of).days <= int(cv["upcoming_birthday_days"]):
+            points.append(("birthday", {"date": next_bd, "age": _years_between(born, next_bd)}))
     return points
 
 

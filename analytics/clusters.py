@@ -16,6 +16,10 @@ describe the viewer's own book or branch. Features per client (codes in ``FEATUR
 - ``mobile_logins``: mobile-banking logins over the same months' month-ends; modelled as log1p.
 - ``tenure``: years since ``clients.open_date``.
 
+An age or tenure the bank's roster does not give (NULL birth or opening date) is NaN in
+``client_features`` and the population's mean in the model (it pulls no cluster either way); the
+profiles' means are over the clients whose value is known.
+
 Method: the model features are standardised (``StandardScaler`` over the whole population), k-means
 (``KMeans`` with a fixed ``random_state`` and ``n_init``) is fitted for every k in
 ``[k_min, k_max]`` on a deterministic sample of at most ``fit_sample`` clients, k is the one with
@@ -165,6 +169,9 @@ def _model_matrix(features: pd.DataFrame) -> np.ndarray:
     x = features[list(FEATURES)].astype("float64").copy()
     for col in LOG_FEATURES:
         x[col] = np.log1p(x[col].clip(lower=0))
+    # An unknown age or tenure (no birth or opening date in the bank's roster) takes the
+    # population's mean, so it pulls a client towards no cluster; a feature nobody has is 0.
+    x = x.fillna(x.mean()).fillna(0.0)
     # Rounded so that float noise (a share of 0.49999997 for 0.5) is not blown up to a whole
     # standard deviation by the scaler when a feature barely varies.
     return x.to_numpy().round(6)

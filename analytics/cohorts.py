@@ -21,6 +21,10 @@ Conventions:
   (a month without a row counts 0); mobile banking activated; payroll / pension paid here.
 - Trend: AUM of today's members and of today's rest at every month-end up to the as-of month
   (membership is not re-evaluated per month).
+- Unknown roster values (a bank's import without birth dates, risk levels or flags): age band and
+  risk level ``UNKNOWN`` (listed only when some client has it); a yes/no indicator is the share
+  among the clients whose value is known, NaN when nobody's is; tags are the ones the snapshot has
+  the data for (``tags.available_tags``); without holdings the product frames have no rows.
 """
 
 from __future__ import annotations
@@ -30,6 +34,7 @@ from datetime import date
 
 import pandas as pd
 
+from analytics import coverage
 from analytics import tags as tags_mod
 from analytics.access import Scope
 from analytics.settings import load_settings
@@ -65,6 +70,7 @@ INDICATORS = (  # (measure, unit)
     ("payroll_or_pension", "share"),
 )
 GROUPS = ("cohort", "rest")
+UNKNOWN = "unknown"  # an age band or risk level for clients whose roster row does not give it
 
 
 @dataclass(frozen=True)
@@ -302,8 +308,9 @@ def cohort_profile(
     label = pd.Series("other", index=base.index, dtype=object)
     for name, lo, hi in reversed(bands):  # the first matching band wins
         label[(base["age"] >= lo) & (base["age"] <= hi)] = name
+    label[base["age"].isna()] = UNKNOWN  # no birth date in the roster
     base["band"] = label
-    order = [b[0] for b in bands] + (["other"] if (label == "other").any() else [])
+    order = [b[0] for b in bands] + [x for x in ("other", UNKNOWN) if (label == x).any()]
     age = _shares(base, "band", order)
     lohi = {name: (lo, hi) for name, lo, hi in bands}
     age.insert(1, "lo", [lohi.get(b, (None, None))[0] for b in order])
@@ -312,7 +319,9 @@ def cohort_profile(
     # held tiers and risk levels
     base["tier_code"] = [names[int(t)] for t in base["tier"]]
     tiers = _shares(base, "tier_code", names).rename(columns={"tier_code": "tier"})
-    levels = list(RISK_LEVELS) + sorted(set(base["risk_level"]) - set(RISK_LEVELS))
+    base["risk_level"] = base["risk_level"].fillna(UNKNOWN).astype(object)
+    others = sorted(set(base["risk_level"]) - set(RISK_LEVELS) - {UNKNOWN})
+    levels = [*RISK_LEVELS, *others] + ([UNKNOWN] if (base["risk_level"] == UNKNOWN).any() else [])
     risk = _shares(base, "risk_level", levels)
 
     # products
@@ -329,18 +338,30 @@ def cohort_profile(
         holders = part["holders"].fillna(0).to_numpy(dtype=float)
         pen[group] = holders / n if n else 0.0
 
-    # indicators
+    # indicators: a yes/no share is over the clients whose answer the roster gives (NaN when
+    # nobody's is known); logins are NaN when no mobile-banking activity was imported
+    digital = coverage.has(wh, "digital")
+
+    def _known_share(flags: pd.Series) -> float:
+        known = flags.dropna().astype(bool)
+        return float(known.mean()) if len(known) else float("nan")
+
     def _measures(g: pd.DataFrame) -> list[float]:
         n = len(g)
+        payroll, pension = g["payroll_flag"], g["pension_flag"]
+        yes = payroll.fillna(False).astype(bool) | pension.fillna(False).astype(bool)
+        either = yes.astype(object).where(yes | (payroll.notna() & pension.notna()))
         return [
             float(n),
             float(g["aum"].sum()),
             _ratio(g["aum"].sum(), n),
-            _ratio(g["mobile_banking"].sum(), n),
-            _ratio(g["logins"].sum(), n) / int(settings["cohorts"]["channel_months"]),
-            _ratio(g["payroll_flag"].sum(), n),
-            _ratio(g["pension_flag"].sum(), n),
-            _ratio((g["payroll_flag"] | g["pension_flag"]).sum(), n),
+            _known_share(g["mobile_banking"]),
+            _ratio(g["logins"].sum(), n) / int(settings["cohorts"]["channel_months"])
+            if digital
+            else float("nan"),
+            _known_share(payroll),
+            _known_share(pension),
+            _known_share(either),
         ]
 
     indicators = pd.DataFrame(
@@ -356,7 +377,7 @@ def cohort_profile(
     tag_frame = tags_mod.client_tags(wh, scope, as_of)
     in_cohort = tag_frame["client_id"].isin(set(cohort["client_id"]))
     tag_rows = []
-    for tag in tags_mod.TAGS:
+    for tag in tags_mod.available_tags(wh):
         flags = tag_frame[tag]
         tag_rows.append(
             {

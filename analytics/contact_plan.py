@@ -246,6 +246,11 @@ def _object_ids(df: pd.DataFrame) -> pd.DataFrame:
     return df
 
 
+def _known(flags: pd.Series) -> np.ndarray:
+    """A yes/no roster column as booleans, an unknown (NULL) flag as no."""
+    return flags.fillna(False).astype(bool).to_numpy()
+
+
 def _dates_in(year, month, dom) -> pd.Series:
     """Vectorised date(year, month, dom): 29 February becomes 1 March in common years and a day
     past the month's end (a pay day on the 31st) falls on the month's last day."""
@@ -294,15 +299,17 @@ def _dated_triggers(
             "product_zh": m["product_zh"][i], "product_en": m["product_en"][i],
             "date": m["maturity_date"][i].isoformat(), "amount": float(m["amount"][i]), "days": b,
         })  # fmt: skip
-    ids = facts["client_id"].to_numpy(object)
-    born = pd.to_datetime(facts["birth_date"])
+    dated = facts[facts["birth_date"].notna()]  # no birth date in the roster: no birthday
+    ids = dated["client_id"].to_numpy(object)
+    born = pd.to_datetime(dated["birth_date"])
     born_year = born.dt.year.to_numpy()
     for year in years:
         due = _dates_in(year, born.dt.month.to_numpy(), born.dt.day.to_numpy()).to_numpy(object)
         _raise(rows, due, handling, ids, "birthday", lambda i, y=year, d=due: {
             "date": d[i].isoformat(), "age": int(y - born_year[i]),
         })  # fmt: skip
-    paid = facts[(facts["payroll_flag"] | facts["pension_flag"]) & facts["pay_day"].notna()]
+    flagged = _known(facts["payroll_flag"]) | _known(facts["pension_flag"])
+    paid = facts[flagged & facts["pay_day"].notna()]
     pa = _arrays(paid)
     for y, mo in months:
         due = _dates_in(y, mo, paid["pay_day"].to_numpy()).to_numpy(object)
@@ -359,8 +366,9 @@ def _standing_triggers(
         }))  # fmt: skip
     valid = int(settings["kyc"]["risk_assessment_valid_days"])
     warn = int(rule["stale_risk_warn_days"])
-    expires = facts["risk_assessed_on"] + pd.Timedelta(days=valid)
-    stale = facts[expires <= day + timedelta(days=warn)]
+    assessed = facts[facts["risk_assessed_on"].notna()]  # never assessed: nothing expires
+    expires = pd.to_datetime(assessed["risk_assessed_on"]) + pd.Timedelta(days=valid)
+    stale = assessed[(expires <= pd.Timestamp(day + timedelta(days=warn))).to_numpy()]
     if not stale.empty:
         parts.append(pd.DataFrame({
             "client_id": stale["client_id"], "reason": "stale_risk",
@@ -537,7 +545,7 @@ def _plan(
     plan["channel"] = np.where(
         plan["slot"] == "deep",
         "visit",
-        np.where(plan["slot"] == "call", "call", np.where(plan["mobile"], "wechat", "sms")),
+        np.where(plan["slot"] == "call", "call", np.where(_known(plan["mobile"]), "wechat", "sms")),
     )
     plan["topic"] = plan["reason"].map(TOPIC_OF)
     plan["tier"] = np.array(tier_names(settings), dtype=object)[plan["tier"].astype(int)]

@@ -58,6 +58,7 @@ from decimal import Decimal
 
 import pandas as pd
 
+from analytics import coverage
 from analytics.access import Scope
 from analytics.settings import load_settings
 from analytics.snapshot import month_and_anchor
@@ -66,6 +67,14 @@ from analytics.threshold import contacted_recently
 from analytics.value import FUND_CATEGORIES, value_scores
 
 CAMPAIGNS = ("upgrade", "fund_diagnosis", "insurance_review", "family_event")
+# What each campaign's rule reads besides the roster and its AUM (``analytics.coverage.NEEDS``):
+# without it the list is empty for want of data, and the view names the missing file.
+CAMPAIGN_NEEDS: dict[str, tuple[str, ...]] = {
+    "upgrade": (),
+    "fund_diagnosis": ("holdings",),
+    "insurance_review": ("policies",),
+    "family_event": ("family",),
+}
 
 # Columns of campaign_members: these first, then the campaign's own, then value_score and rank.
 BASE_COLUMNS = ("client_id", "aum")
@@ -516,11 +525,15 @@ def funnel_clients(wh: Database, scope: Scope, campaign: str, logs: pd.DataFrame
 def funnel(wh: Database, scope: Scope, campaign: str, logs: pd.DataFrame) -> dict:
     """Stage counts of ``campaign``'s invitations (distinct clients in scope, ``funnel_clients``):
     ``{"campaign", "invited", "reached", "visited", "converted", "data_until"}``; ``data_until``
-    is the snapshot's latest month-end (conversions after it are not visible yet), or None."""
+    is the snapshot's latest month-end (conversions after it are not visible yet), or None.
+    ``converted`` is None (unknown) when a purchase would show in transactions and the snapshot
+    has none imported."""
     per = funnel_clients(wh, scope, campaign, logs)
     latest = wh.scalar("SELECT MAX(month_end) FROM client_aum_monthly")
     out: dict = {"campaign": campaign, "invited": int(len(per))}
     for stage in FUNNEL_STAGES[1:]:
         out[stage] = int(per[stage].sum()) if len(per) else 0
+    if campaign != "upgrade" and not coverage.has(wh, "transactions"):
+        out["converted"] = None
     out["data_until"] = None if latest is None else pd.Timestamp(latest).date()
     return out

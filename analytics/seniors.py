@@ -18,6 +18,9 @@ band such as '60-69'); numbers come from ``[seniors]`` of settings.toml. Convent
   none in ``(as_of - dormant_days, as_of]``), ``above_risk`` (products, amount: positions at the
   as-of month-end whose product level R<n> is above the client's C<n>).
 - Clients are filtered by ``scope.where`` in SQL; SQL is parameterised.
+- A senior is a client whose age is known (a NULL birth date is not in the cohort). A list whose
+  table was not imported (``OPPORTUNITY_NEEDS``, ``coverage.NEEDS``) is empty, not a verdict: no
+  transactions means nobody is known to be dormant, no logins nobody is digitally active or silent.
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ from datetime import date, timedelta
 
 import pandas as pd
 
+from analytics import coverage
 from analytics import tags as tags_mod
 from analytics.access import Scope
 from analytics.cohorts import senior_members
@@ -34,6 +38,15 @@ from analytics.snapshot import month_and_anchor
 from analytics.store import Database
 
 OPPORTUNITIES = ("large_maturity", "pension_elsewhere", "dormant", "above_risk")
+# What each opportunity reads besides the roster's ages: parts of ``analytics.coverage.NEEDS`` and
+# roster columns (``coverage.COLUMN_NEEDS``). Without them its list is empty for want of data, not
+# because no senior qualifies, and the view says which file is missing.
+OPPORTUNITY_NEEDS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    "large_maturity": (("holdings",), ()),
+    "pension_elsewhere": ((), ("pension",)),
+    "dormant": (("transactions",), ()),
+    "above_risk": (("holdings",), ("risk_level",)),
+}
 CALENDAR_COLUMNS = ["week_start", "category", "amount", "clients"]
 MATURING_COLUMNS = ["client_id", "amount", "first_maturity", "products"]
 DIGITAL = ("active", "silent")
@@ -246,6 +259,9 @@ def opportunities(
     out["dormant"] = dormant
 
     out["above_risk"] = _above_risk(wh, scope, members, month)
+    for code, (parts, _) in OPPORTUNITY_NEEDS.items():  # e.g. no transactions: none is dormant
+        if not coverage.has(wh, *parts):
+            out[code] = pd.DataFrame(columns=empty[code])
     return {k: out[k][empty[k]].reset_index(drop=True) for k in OPPORTUNITIES}
 
 
@@ -287,6 +303,8 @@ def digital_split(
 ) -> pd.DataFrame:
     """Seniors in scope (client_id, sorted) with digital 'active' (reach online: the tag
     ``digital_active`` of ``analytics.tags``) or 'silent' (reach at the branch or an event)."""
+    if not coverage.has(wh, "digital"):  # no logins imported: nobody is known to be either
+        return pd.DataFrame({"client_id": pd.Series(dtype=object), "digital": []})
     members = set(_members(wh, scope, band, as_of)["client_id"])
     t = tags_mod.client_tags(wh, scope, as_of)
     t = t[t["client_id"].isin(members)]

@@ -30,6 +30,10 @@ latest month-end in ``client_aum_monthly``):
 - ``risk_assessment_expired`` 风险测评过期: ``risk_assessed_on`` more than ``[kyc]
   risk_assessment_valid_days`` days before as_of (exactly that many days old is still valid).
 
+Unknown roster values (NULL in a bank's import: no birth date, risk level or flags) give no tag,
+and a tag whose table or roster column was not imported at all is False for everyone and left out
+of ``available_tags`` (``TAG_NEEDS``).
+
 Ages are full years at ``as_of``. Positions are those of the latest month-end on or before
 ``as_of``; the windows of maturities and contacts are anchored on ``as_of`` itself (the same
 conventions as ``analytics.threshold``). Rows are every client in the scope (filtered in SQL).
@@ -42,6 +46,7 @@ from decimal import Decimal
 
 import pandas as pd
 
+from analytics import coverage
 from analytics.access import AccessDenied, Scope
 from analytics.settings import load_settings
 from analytics.snapshot import month_and_anchor
@@ -67,6 +72,39 @@ TAGS = (
     "risk_assessment_expired",
 )
 MODES = ("all", "any")
+
+# What a tag reads besides the held AUM tier (issue 11, minimum import): a part of
+# ``analytics.coverage.NEEDS`` the snapshot must have, and roster columns of which at least one
+# must hold values. A tag whose data was not imported is not offered (``available_tags``) and is
+# False for everyone (``client_tags``), rather than true for all (everyone "never contacted") or
+# false as a fact.
+TAG_NEEDS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    "near_retirement": ((), ("birth_date",)),
+    "retired": ((), ("birth_date", "occupation")),
+    "pension_payroll": ((), ("pension_flag",)),
+    "salary_payroll": ((), ("payroll_flag",)),
+    "child_education": (("family",), ()),
+    "fund_loss": (("holdings",), ()),
+    "conservative": ((), ("risk_level",)),
+    "balanced": ((), ("risk_level",)),
+    "aggressive": ((), ("risk_level",)),
+    "digital_active": (("digital",), ()),
+    "digital_silent": (("digital",), ()),
+    "deposit_maturing": (("holdings",), ()),
+    "long_uncontacted": (("contacts",), ()),
+    "risk_assessment_expired": ((), ("risk_assessed_on",)),
+}
+
+
+def available_tags(wh: Database) -> tuple[str, ...]:
+    """The tags of ``TAGS`` the snapshot has the data for (every tag on the demo), in order."""
+    filled = coverage.filled_columns(wh)
+    out = []
+    for tag in TAGS:
+        parts, columns = TAG_NEEDS.get(tag, ((), ()))
+        if coverage.has(wh, *parts) and (not columns or any(c in filled for c in columns)):
+            out.append(tag)
+    return tuple(out)
 
 
 def _marks(values) -> str:
@@ -152,10 +190,11 @@ def _tags_sql(
         ),
         base AS (
             SELECT pop.*, r.age AS retire_age,
-                   pop.occupation IN ({_marks(retired_occ)}) OR COALESCE(pop.age >= r.age, FALSE)
-                       AS is_retired,
+                   COALESCE(pop.occupation IN ({_marks(retired_occ)}), FALSE)
+                       OR COALESCE(pop.age >= r.age, FALSE) AS is_retired,
                    COALESCE(held.tier, 0) AS tier,
-                   pop.mobile_banking AND COALESCE(logins.logins, 0) >= ? AS is_digital
+                   COALESCE(pop.mobile_banking, logins.logins > 0, FALSE)
+                       AND COALESCE(logins.logins, 0) >= ? AS is_digital
             FROM pop LEFT JOIN retire r USING (gender)
             LEFT JOIN held USING (client_id) LEFT JOIN logins USING (client_id)
         )
@@ -164,18 +203,18 @@ def _tags_sql(
                NOT b.is_retired AND COALESCE(b.age >= b.retire_age - ? AND b.age < b.retire_age,
                                              FALSE) AS near_retirement,
                b.is_retired AS retired,
-               b.pension_flag AS pension_payroll,
-               b.payroll_flag AS salary_payroll,
+               COALESCE(b.pension_flag, FALSE) AS pension_payroll,
+               COALESCE(b.payroll_flag, FALSE) AS salary_payroll,
                b.client_id IN (SELECT client_id FROM kids) AS child_education,
                b.client_id IN (SELECT client_id FROM fund) AS fund_loss,
-               b.risk_level IN ({_marks(risk["conservative"])}) AS conservative,
-               b.risk_level IN ({_marks(risk["balanced"])}) AS balanced,
-               b.risk_level IN ({_marks(risk["aggressive"])}) AS aggressive,
+               COALESCE(b.risk_level IN ({_marks(risk["conservative"])}), FALSE) AS conservative,
+               COALESCE(b.risk_level IN ({_marks(risk["balanced"])}), FALSE) AS balanced,
+               COALESCE(b.risk_level IN ({_marks(risk["aggressive"])}), FALSE) AS aggressive,
                b.is_digital AS digital_active,
                NOT b.is_digital AS digital_silent,
                b.client_id IN (SELECT client_id FROM maturing) AS deposit_maturing,
                b.client_id NOT IN (SELECT client_id FROM contacted) AS long_uncontacted,
-               b.risk_assessed_on < ? AS risk_assessment_expired
+               COALESCE(b.risk_assessed_on < ?, FALSE) AS risk_assessment_expired
         FROM base b
         ORDER BY b.client_id
     """
@@ -211,8 +250,12 @@ def _tags_sql(
     return sql, params
 
 
-def _frame(df: pd.DataFrame) -> pd.DataFrame:
-    return df[["client_id", *TAGS]].astype({tag: bool for tag in TAGS}).reset_index(drop=True)
+def _frame(df: pd.DataFrame, wh: Database | None = None) -> pd.DataFrame:
+    df = df[["client_id", *TAGS]].astype({tag: bool for tag in TAGS}).reset_index(drop=True)
+    if wh is not None and len(df):
+        for tag in set(TAGS) - set(available_tags(wh)):
+            df[tag] = False
+    return df
 
 
 def client_tags(wh: Database, scope: Scope, as_of: date | None = None) -> pd.DataFrame:
@@ -222,7 +265,7 @@ def client_tags(wh: Database, scope: Scope, as_of: date | None = None) -> pd.Dat
     if anchor is None:  # an empty snapshot
         return _frame(pd.DataFrame(columns=["client_id", *TAGS]))
     sql, params = _tags_sql(scope, month, anchor)
-    return _frame(wh.query(sql, params))
+    return _frame(wh.query(sql, params), wh)
 
 
 def tags_of(wh: Database, scope: Scope, client_id: str, as_of: date | None = None) -> list[str]:
@@ -235,7 +278,7 @@ def tags_of(wh: Database, scope: Scope, client_id: str, as_of: date | None = Non
     df = wh.query(sql, params)
     if df.empty:
         raise AccessDenied("client_refused")
-    row = df.iloc[0]
+    row = _frame(df, wh).iloc[0]
     return [tag for tag in TAGS if bool(row[tag])]
 
 

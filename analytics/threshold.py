@@ -28,6 +28,7 @@ from decimal import Decimal
 import numpy as np
 import pandas as pd
 
+from analytics import coverage
 from analytics.access import Scope
 from analytics.migration import held_tiers_between
 from analytics.settings import load_settings, tier_lines
@@ -155,7 +156,9 @@ def upgrade_near_miss(
 
     Both closers are talking points for the RM, not a forecast: maturing money is already in the
     AUM (it lifts the client only if kept and topped up), and an inflow from another bank shows
-    that the client has money there to bring over.
+    that the client has money there to bring over. A closer is NaN (unknown) when its table was
+    not imported (holdings for maturities, transactions for inflows); closable then counts the
+    known one.
     """
     b = _band(band, "upgrade_band")
     th = load_settings()["threshold"]
@@ -206,7 +209,13 @@ def upgrade_near_miss(
     )
     df["gap"] = df["gap"].round(2)
     df["gap_share"] = df["gap"] / df["line"]
-    df["closable"] = (df["maturing_amount"] + df["inflow_amount"]).round(2) >= df["gap"]
+    # a closer whose data the snapshot was not given is unknown (NaN), not 0 (analytics.coverage)
+    if not coverage.has(wh, "holdings"):
+        df["maturing_amount"] = np.nan
+    if not coverage.has(wh, "transactions"):
+        df["inflow_amount"] = np.nan
+    closers = df["maturing_amount"].fillna(0) + df["inflow_amount"].fillna(0)
+    df["closable"] = closers.round(2) >= df["gap"]
     df = df.sort_values(
         ["closable", "gap_share", "client_id"], ascending=[False, True, True], kind="mergesort"
     ).reset_index(drop=True)
@@ -315,10 +324,15 @@ def relationship_near_miss(wh: Database, scope: Scope, as_of: date | None = None
 
     Columns: client_id, branch_id, rm_id, tier (held), aum, has_mobile, has_payroll_pension,
     has_wealth, has_insurance, missing (the one missing element's code).
+
+    Nobody is listed when the snapshot has no holdings or mobile-banking activity
+    (``coverage.NEEDS['relationship']``). A client whose payroll/pension is unknown (NULL flags in
+    the roster) is not listed; an unknown mobile-banking flag counts as activated when the client
+    logged in.
     """
     th = load_settings()["threshold"]
     month, anchor = _month(wh, as_of)
-    if month is None:
+    if month is None or not coverage.has(wh, "relationship"):
         return pd.DataFrame(columns=RELATIONSHIP_COLUMNS)
     held, held_params = held_tiers_between(scope, tier_window_start(month), month)
     wealth = list(th["relationship_wealth_categories"])
@@ -347,7 +361,8 @@ def relationship_near_miss(wh: Database, scope: Scope, as_of: date | None = None
         ),
         el AS (
             SELECT u.client_id, u.branch_id, u.rm_id, u.tier, u.aum::DOUBLE AS aum,
-                   (c.mobile_banking AND COALESCE(g.logins, 0) >= ?) AS has_mobile,
+                   (COALESCE(c.mobile_banking, COALESCE(g.logins, 0) > 0)
+                    AND COALESCE(g.logins, 0) >= ?) AS has_mobile,
                    (c.payroll_flag OR c.pension_flag) AS has_payroll_pension,
                    COALESCE(k.wealth, FALSE) AS has_wealth,
                    (COALESCE(k.insurance, FALSE) OR q.client_id IS NOT NULL) AS has_insurance

@@ -13,7 +13,8 @@ Definitions (DESIGN.md §3; every rate, share and weight from settings.toml):
 - **Value tiers**: potential P = the ``potential_percentile`` quantile (linear interpolation, as
   numpy's default) of A among look-alikes: same branch × age band (``age_band_years`` wide from
   ``age_band_start``; younger clients join the first band) × occupation × held AUM tier at
-  ``as_of`` (with the downgrade rule of ``analytics.tiers``). BZ if A < 0. The other clients of the
+  ``as_of`` (with the downgrade rule of ``analytics.tiers``); clients whose age or occupation the
+  bank's roster does not give (NULL) are look-alikes of each other. BZ if A < 0. The other clients of the
   branch are sorted by A (highest first, ties by client_id ascending) and the first
   ``ceil(mvc_top_share × their number)`` are MVC (so the MVC share is of the non-BZ clients). The
   rest are sorted by growth P − A the same way and the first ``ceil(mgc_top_share × their number)``
@@ -40,6 +41,7 @@ from datetime import date
 import numpy as np
 import pandas as pd
 
+from analytics import coverage
 from analytics.access import Scope
 from analytics.settings import load_settings
 from analytics.store import Database
@@ -237,7 +239,10 @@ def value_tiers(wh: Database, scope: Scope, as_of: date | None = None) -> pd.Dat
                    ROW_NUMBER() OVER (PARTITION BY b.branch_id, b.actual < 0
                                       ORDER BY b.actual DESC, b.client_id) AS a_pos,
                    COUNT(*) OVER (PARTITION BY b.branch_id, b.actual < 0) AS a_n
-            FROM base b JOIN peers p USING (branch_id, band, occupation, aum_tier)
+            FROM base b JOIN peers p
+              ON p.branch_id = b.branch_id AND p.aum_tier = b.aum_tier
+             AND p.band IS NOT DISTINCT FROM b.band  -- an unknown age or occupation (NULL in
+             AND p.occupation IS NOT DISTINCT FROM b.occupation  -- an import) is a group too
         ),
         top AS (
             SELECT *, CASE WHEN actual < 0 THEN 'BZ'
@@ -404,7 +409,14 @@ def value_scores(wh: Database, scope: Scope, as_of: date | None = None) -> pd.Da
 
 def client_scores(wh: Database, scope: Scope, as_of: date | None = None) -> pd.DataFrame:
     """Per client in scope: value_score (0-100) and value_tier (MVC/MGC/LVC/BZ), the two
-    columns every client list shows."""
+    columns every client list shows. Empty when the snapshot has no holdings to value
+    (``analytics.coverage``: a roster-only import), so lists show no score rather than a made-up
+    one."""
+    if not coverage.has(wh, "value"):
+        return pd.DataFrame(
+            {"client_id": pd.Series(dtype=object), "value_score": pd.Series(dtype="float64"),
+             "value_tier": pd.Series(dtype=object)}
+        )  # fmt: skip
     scores = value_scores(wh, scope, as_of)[["client_id", "value_score"]]
     tiers = value_tiers(wh, scope, as_of)[["client_id", "value_tier"]]
     return scores.merge(tiers, on="client_id", how="outer")

@@ -7,7 +7,7 @@ import streamlit as st
 
 from analytics import allocation, client360
 from analytics.access import AccessDenied
-from ui import charts, client_list, describe, formats, meeting_sheet, shell
+from ui import charts, client_list, describe, formats, meeting_sheet, needs, shell
 from ui.client_list import Column
 
 viewer = shell.page("allocation")
@@ -33,6 +33,8 @@ with check_tab:
             st.info(tr("client.pick_help"))
             st.stop()
         st.query_params["client"] = client_id
+        if not needs.require(viewer, "holdings", what="al.source.client"):  # no positions to check
+            st.stop()
         try:
             portfolio, kyc = shell.cached(allocation.client_portfolio, viewer, client_id)
             card = shell.cached(client360.client_card, viewer, client_id)
@@ -154,6 +156,7 @@ with check_tab:
         st.success(tr("al.no_findings"))
 
     st.subheader(tr("al.moves"))
+    needs.note(viewer, "shelf", what="al.moves")
     move_lines = [
         tr("al.move", src=m.from_name, amount=formats.money(m.amount, lang),
            dst=(m.to_name if lang == "zh" else (m.to_name_en or m.to_name)), category=tr(f"cat.{m.to_category}"))
@@ -191,21 +194,22 @@ with check_tab:
 
 with branch_tab:
     st.caption(tr("al.branch_help"))
-    summary = shell.cached(allocation.branch_findings, viewer)
-    summary = summary[summary["clients"] > 0]
-    st.dataframe(
-        pd.DataFrame({
-            tr("col.finding"): [tr(f"fname.{c}") for c in summary["code"]],
-            tr("col.severity"): [tr(f"sev.{s}") for s in summary["severity"]],
-            tr("col.clients"): summary["clients"],
-            tr("col.aum"): [formats.money(v, lang) for v in summary["aum_involved"]],
-        }),
-        hide_index=True,
-    )  # fmt: skip
-    if len(summary):
-        codes = list(summary["code"])
-        code = st.selectbox(tr("al.pick_finding"), codes, format_func=lambda c: tr(f"fname.{c}"),
-                            index=codes.index("suitability") if "suitability" in codes else 0, key="al_finding")  # fmt: skip
-        members = shell.cached(allocation.finding_members, viewer, code)
-        client_list.show(viewer, members, "al_list", {"amount": Column("col.amount_involved", "money")},
-                         sort_by="amount", export_name=f"allocation-{code}")  # fmt: skip
+    if needs.require(viewer, "holdings", what="al.tab_branch"):
+        summary = shell.cached(allocation.branch_findings, viewer)
+        summary = summary[summary["clients"] > 0]
+        st.dataframe(
+            pd.DataFrame({
+                tr("col.finding"): [tr(f"fname.{c}") for c in summary["code"]],
+                tr("col.severity"): [tr(f"sev.{s}") for s in summary["severity"]],
+                tr("col.clients"): summary["clients"],
+                tr("col.aum"): [formats.money(v, lang) for v in summary["aum_involved"]],
+            }),
+            hide_index=True,
+        )  # fmt: skip
+        if len(summary):
+            codes = list(summary["code"])
+            code = st.selectbox(tr("al.pick_finding"), codes, format_func=lambda c: tr(f"fname.{c}"),
+                                index=codes.index("suitability") if "suitability" in codes else 0, key="al_finding")  # fmt: skip
+            members = shell.cached(allocation.finding_members, viewer, code)
+            client_list.show(viewer, members, "al_list", {"amount": Column("col.amount_involved", "money")},
+                             sort_by="amount", export_name=f"allocation-{code}")  # fmt: skip

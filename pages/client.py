@@ -18,7 +18,7 @@ from analytics import (
 )
 from analytics.access import AccessDenied
 from analytics.settings import tier_lines
-from ui import charts, describe, formats, plan_view, shell
+from ui import charts, describe, formats, needs, plan_view, shell
 
 viewer = shell.page("client")
 tr, lang = viewer.t, viewer.lang
@@ -56,17 +56,18 @@ with ident.container(border=True):
     st.markdown(
         f"**{tr('client.identity')}** · {formats.md(getattr(card, name_col))} · `{card.client_id}`"
     )
+    gender = describe.code("gender", card.gender, lang)
     st.markdown(
-        f"{tr('client.gender_age')}: {tr('client.age_value', gender=tr(f'gender.{card.gender}'), age=card.age)}  \n"
-        f"{tr('client.occupation')}: {tr(f'occupation.{card.occupation}')}  \n"
-        f"{tr('client.family')}: {describe.family(card, lang)}  \n"
+        f"{tr('client.gender_age')}: {gender if card.age is None else tr('client.age_value', gender=gender, age=card.age)}  \n"
+        f"{tr('client.occupation')}: {describe.code('occupation', card.occupation, lang)}  \n"
+        f"{tr('client.family')}: {describe.family(card, lang, needs.has(viewer, 'family'))}  \n"
         f"{tr('client.id_number')}: {formats.md(card.id_number)}  \n"
         f"{tr('client.phone')}: {formats.md(card.phone)}  \n"
         f"{tr('client.address')}: {formats.md(card.address)}"
     )
 with kyc.container(border=True):
     stale = f" ⚠️ {tr('client.risk_stale')}" if card.risk_stale else ""
-    yes_no = {True: tr("common.yes"), False: tr("common.no")}
+    yes_no = {True: tr("common.yes"), False: tr("common.no"), None: tr("common.none")}
     rm = getattr(card, f"rm_{name_col}") or tr("client.no_rm")
     reassigned = adoption.assigned_rm(shell.workspace(), client_id)  # accepted in BranchLens
     if reassigned is not None and reassigned != card.rm_id:
@@ -74,7 +75,7 @@ with kyc.container(border=True):
         rm = rms.set_index("rm_id")[name_col].get(reassigned, reassigned)
     st.markdown(
         f"**{tr('client.kyc')}**  \n"
-        f"{tr('client.risk_level')}: **{card.risk_level}** · {tr('client.risk_assessed')} "
+        f"{tr('client.risk_level')}: **{card.risk_level or tr('common.none')}** · {tr('client.risk_assessed')} "
         f"{formats.day(card.risk_assessed_on, lang)}{stale}  \n"
         f"{tr('client.income_spending')}: {formats.money(card.monthly_income, lang)} / "
         f"{formats.money(card.monthly_spending, lang)}  \n"
@@ -113,9 +114,12 @@ with segs.container(border=True):
             )  # fmt: skip
     tier_now = tr(f"tier.{trend['tier'].iloc[-1]}") if len(trend) else tr("common.none")
     aum_now = formats.money(trend["aum"].iloc[-1] if len(trend) else 0, lang)
-    value_tier = none if info is None else tr(f"vt.{info['value_tier']}")
+    value_tier = none if info is None else describe.code("vt", info["value_tier"], lang)
     score = none if info is None or pd.isna(info["value_score"]) else f"{info['value_score']:.0f}"
-    segment = none if info is None else f"{tr('rfm.' + info['segment'])} ({info['rfm_code']})"
+    segment = (
+        none if info is None or pd.isna(info["segment"])
+        else f"{tr('rfm.' + info['segment'])} ({info['rfm_code']})"
+    )  # fmt: skip
     st.markdown(
         f"**{tr('client.segments')}**  \n"
         f"{tr('client.tier')}: **{tier_now}** · AUM {aum_now}  \n"
@@ -125,11 +129,12 @@ with segs.container(border=True):
         f"{tr('client.cluster')}: {cluster_text}  \n"
         f"{tr('client.threshold')}: {tr('common.list_sep').join(status) or tr('client.not_threshold')}"
     )
-    portfolio, kyc = shell.cached(allocation.client_portfolio, viewer, client_id)
-    st.page_link(
-        "pages/allocation.py", icon=":material/balance:", query_params={"client": client_id},
-        label=f"{tr('al.open_check')} · {tr('al.finding_count', n=len(allocation.findings(portfolio, kyc)))}",
-    )  # fmt: skip
+    if needs.has(viewer, "holdings"):  # the check reads the client's positions
+        portfolio, kyc = shell.cached(allocation.client_portfolio, viewer, client_id)
+        st.page_link(
+            "pages/allocation.py", icon=":material/balance:", query_params={"client": client_id},
+            label=f"{tr('al.open_check')} · {tr('al.finding_count', n=len(allocation.findings(portfolio, kyc)))}",
+        )  # fmt: skip
     held_tags = shell.cached(tags.tags_of, viewer, client_id)
     st.markdown(" ".join(f":blue-badge[{tr('tag.' + code)}]" for code in held_tags))
 
@@ -158,7 +163,9 @@ with right:
 
 st.subheader(tr("client.holdings"))
 pos = shell.cached(client360.holdings, viewer, client_id)
-if pos.empty:
+if not needs.require(viewer, "holdings", what="client.holdings"):
+    pass  # the message names the file
+elif pos.empty:
     st.caption(tr("client.no_holdings"))
 else:
     st.dataframe(
@@ -177,23 +184,26 @@ else:
 txns, contacts = st.tabs([tr("client.transactions"), tr("client.contacts")])
 with txns:
     tx = shell.cached(client360.recent_transactions, viewer, client_id)
-    st.dataframe(
-        pd.DataFrame({
-            tr("col.date"): [formats.day(pd.Timestamp(d).date(), lang) for d in tx["txn_date"]],
-            tr("col.type"): [tr(f"txn.{x}") for x in tx["txn_type"]],
-            tr("col.amount"): [formats.money(v, lang) for v in tx["amount"]],
-            tr("col.channel"): [tr(f"channel.{x}") for x in tx["channel"]],
-            tr("col.product"): tx["product_zh" if lang == "zh" else "product_en"].fillna(""),
-            tr("col.counterparty"): tx["counterparty_bank"].fillna(""),
-        }),
-        hide_index=True,
-    )  # fmt: skip
+    if needs.require(viewer, "transactions", what="client.transactions"):
+        st.dataframe(
+            pd.DataFrame({
+                tr("col.date"): [formats.day(pd.Timestamp(d).date(), lang) for d in tx["txn_date"]],
+                tr("col.type"): [tr(f"txn.{x}") for x in tx["txn_type"]],
+                tr("col.amount"): [formats.money(v, lang) for v in tx["amount"]],
+                tr("col.channel"): [describe.code("channel", x, lang) for x in tx["channel"]],
+                tr("col.product"): tx["product_zh" if lang == "zh" else "product_en"].fillna(""),
+                tr("col.counterparty"): tx["counterparty_bank"].fillna(""),
+            }),
+            hide_index=True,
+        )  # fmt: skip
 with contacts:
     wh, ws = shell.warehouse(viewer.snapshot_path), shell.workspace()
     ours = contact_log.logged_contacts(ws, wh, viewer.scope, client_id=client_id)
     ch = client360.contact_history(wh, viewer.scope, client_id, logged=ours)
+    needs.note(viewer, "contacts", what="client.contacts")
     if ch.empty:
-        st.caption(tr("client.no_contacts"))
+        if needs.has(viewer, "contacts"):  # without the CRM's history, none is not a fact
+            st.caption(tr("client.no_contacts"))
     else:
         st.dataframe(
             pd.DataFrame({

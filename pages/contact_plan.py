@@ -11,7 +11,7 @@ from analytics import contact_plan as cp
 from analytics.access import AccessDenied
 from analytics.contact_log import OUTCOMES, ContactLogError, contact_dates
 from analytics.settings import load_settings
-from ui import charts, client_list, formats, plan_view, shell
+from ui import charts, client_list, formats, needs, plan_view, shell
 
 viewer = shell.page("contact_plan")
 tr, lang = viewer.t, viewer.lang
@@ -29,6 +29,8 @@ st.info(
        interval=rule["min_interval_days"]),
     icon=":material/rule:",
 )  # fmt: skip
+needs.note(viewer, "holdings", "policies", what="plan.file_triggers", partial=False)
+needs.note(viewer, "contacts", what="plan.last_contacts")
 
 # --- which days
 today = date.today()

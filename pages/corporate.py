@@ -8,7 +8,7 @@ from analytics import corporate, scorecard
 from analytics.access import AccessDenied
 from analytics.rfm import SEGMENTS
 from analytics.settings import load_settings
-from ui import charts, corporate_view, formats, shell
+from ui import charts, corporate_view, describe, formats, needs, shell
 
 viewer = shell.page("corporate")
 tr, lang = viewer.t, viewer.lang
@@ -30,8 +30,8 @@ def company_table(df: pd.DataFrame, extra: dict) -> pd.DataFrame:
     """Company id, name, industry and size, then the view's own columns (label -> values)."""
     return pd.DataFrame({
         tr("corp.id"): df["corp_id"], tr("corp.name"): df[name],
-        tr("corp.industry"): [tr(f"industry.{i}") for i in df["industry"]],
-        tr("corp.size"): [tr(f"size.{s}") for s in df["size"]],
+        tr("corp.industry"): [describe.code("industry", i, lang) for i in df["industry"]],
+        tr("corp.size"): [describe.code("size", s, lang) for s in df["size"]],
         **extra,
     })  # fmt: skip
 
@@ -39,102 +39,105 @@ def company_table(df: pd.DataFrame, extra: dict) -> pd.DataFrame:
 # ---------------------------------------------------------------------------- RFM
 with rfm_tab:
     st.caption(tr("corp.rfm_help"))
-    rfm = shell.cached(corporate.corporate_rfm, viewer)
-    if rfm.empty:
-        st.info(tr("corp.empty"))
-    else:
-        counts = rfm["segment"].value_counts().reindex(SEGMENTS, fill_value=0)
-        seg = pd.DataFrame({
-            "label": [tr(f"rfm.{s}") for s in SEGMENTS], "n": counts.to_numpy(),
-            "text": [formats.count(n, lang) for n in counts],
-        })  # fmt: skip
-        st.plotly_chart(charts.hbar(seg, "n", "label", "text", height=320), key="corp_rfm_bars")
-        pick = st.selectbox(tr("corp.rfm_pick"), [None, *SEGMENTS], key="corp_rfm_segment",
-                            format_func=lambda s: tr("corp.all_segments") if s is None else tr(f"rfm.{s}"))  # fmt: skip
-        rows = rfm if pick is None else rfm[rfm["segment"] == pick]
-        rows = rows.sort_values(["monetary", "corp_id"], ascending=[False, True]).head(top_n)
-        st.caption(
-            tr(
-                "list.caption",
-                shown=len(rows),
-                total=len(rfm) if pick is None else int(counts[pick]),
+    if needs.require(viewer, "corp_rfm", what="corp.tab_rfm"):
+        rfm = shell.cached(corporate.corporate_rfm, viewer)
+        if rfm.empty:
+            st.info(tr("corp.empty"))
+        else:
+            counts = rfm["segment"].value_counts().reindex(SEGMENTS, fill_value=0)
+            seg = pd.DataFrame({
+                "label": [tr(f"rfm.{s}") for s in SEGMENTS], "n": counts.to_numpy(),
+                "text": [formats.count(n, lang) for n in counts],
+            })  # fmt: skip
+            st.plotly_chart(charts.hbar(seg, "n", "label", "text", height=320), key="corp_rfm_bars")
+            pick = st.selectbox(tr("corp.rfm_pick"), [None, *SEGMENTS], key="corp_rfm_segment",
+                                format_func=lambda s: tr("corp.all_segments") if s is None else tr(f"rfm.{s}"))  # fmt: skip
+            rows = rfm if pick is None else rfm[rfm["segment"] == pick]
+            rows = rows.sort_values(["monetary", "corp_id"], ascending=[False, True]).head(top_n)
+            st.caption(
+                tr(
+                    "list.caption",
+                    shown=len(rows),
+                    total=len(rfm) if pick is None else int(counts[pick]),
+                )
             )
-        )
-        st.dataframe(company_table(rows, {
-            tr("corp.recency"): rows["recency_days"],
-            tr("corp.frequency"): [f"{f:.1f}" for f in rows["frequency"]],
-            tr("corp.monetary"): [formats.money(m, lang) for m in rows["monetary"]],
-            "RFM": rows["rfm_code"], tr("corp.segment"): [tr(f"rfm.{s}") for s in rows["segment"]],
-        }), hide_index=True, key="corp_rfm_table")  # fmt: skip
+            st.dataframe(company_table(rows, {
+                tr("corp.recency"): rows["recency_days"],
+                tr("corp.frequency"): [f"{f:.1f}" for f in rows["frequency"]],
+                tr("corp.monetary"): [formats.money(m, lang) for m in rows["monetary"]],
+                "RFM": rows["rfm_code"], tr("corp.segment"): [tr(f"rfm.{s}") for s in rows["segment"]],
+            }), hide_index=True, key="corp_rfm_table")  # fmt: skip
 
 # ---------------------------------------------------------------------------- lifetime value
 with clv_tab:
     st.caption(tr("corp.clv_help"))
-    try:
-        clv = shell.cached(corporate.corporate_clv, viewer)
-    except ValueError as e:
-        st.warning(tr("corp.clv_failed", reason=str(e)))
-        clv = None
-    if clv is not None and clv.empty:
-        st.info(tr("corp.empty"))
-    elif clv is not None:
-        matrix = corporate.value_matrix(clv).set_index("quadrant")
-        st.markdown(f"**{tr('corp.matrix')}**")
-        for current in ("high", "low"):
-            cols = st.columns(2)
-            for col, future in zip(cols, ("high", "low"), strict=True):
-                q = f"{current}_{future}"
-                row = matrix.loc[q]
-                with col.container(border=True):
-                    st.markdown(
-                        f"**{tr(f'corp.q.{q}')}** · {tr('corp.n_clients', n=formats.count(row['clients'], lang))}"
-                    )
-                    st.caption(
-                        tr(
-                            "corp.q_money",
-                            now=formats.money(row["profit_12m"], lang),
-                            future=formats.money(row["future_profit_discounted"], lang),
+    if needs.require(viewer, "corp_clv", what="corp.tab_clv"):
+        try:
+            clv = shell.cached(corporate.corporate_clv, viewer)
+        except ValueError as e:
+            st.warning(tr("corp.clv_failed", reason=str(e)))
+            clv = None
+        if clv is not None and clv.empty:
+            st.info(tr("corp.empty"))
+        elif clv is not None:
+            matrix = corporate.value_matrix(clv).set_index("quadrant")
+            st.markdown(f"**{tr('corp.matrix')}**")
+            for current in ("high", "low"):
+                cols = st.columns(2)
+                for col, future in zip(cols, ("high", "low"), strict=True):
+                    q = f"{current}_{future}"
+                    row = matrix.loc[q]
+                    with col.container(border=True):
+                        st.markdown(
+                            f"**{tr(f'corp.q.{q}')}** · {tr('corp.n_clients', n=formats.count(row['clients'], lang))}"
                         )
-                    )
-                    st.markdown(tr(f"corp.strategy.{q}"))  # fmt: skip
-        st.markdown(f"**{tr('corp.clv_top')}**")
-        top = clv.sort_values(["clv", "corp_id"], ascending=[False, True]).head(top_n)
-        st.dataframe(company_table(top, {
-            tr("corp.profit_12m"): [formats.money(v, lang) for v in top["profit_12m"]],
-            tr("corp.expected_settlements"): [f"{v:.1f}" for v in top["expected_settlements"]],
-            tr("corp.future_profit"): [formats.money(v, lang) for v in top["future_profit_discounted"]],
-            tr("corp.clv"): [formats.money(v, lang) for v in top["clv"]],
-            tr("corp.quadrant"): [tr(f"corp.q.{q}") for q in top["quadrant"]],
-        }), hide_index=True, key="corp_clv_table")  # fmt: skip
+                        st.caption(
+                            tr(
+                                "corp.q_money",
+                                now=formats.money(row["profit_12m"], lang),
+                                future=formats.money(row["future_profit_discounted"], lang),
+                            )
+                        )
+                        st.markdown(tr(f"corp.strategy.{q}"))  # fmt: skip
+            st.markdown(f"**{tr('corp.clv_top')}**")
+            top = clv.sort_values(["clv", "corp_id"], ascending=[False, True]).head(top_n)
+            st.dataframe(company_table(top, {
+                tr("corp.profit_12m"): [formats.money(v, lang) for v in top["profit_12m"]],
+                tr("corp.expected_settlements"): [f"{v:.1f}" for v in top["expected_settlements"]],
+                tr("corp.future_profit"): [formats.money(v, lang) for v in top["future_profit_discounted"]],
+                tr("corp.clv"): [formats.money(v, lang) for v in top["clv"]],
+                tr("corp.quadrant"): [tr(f"corp.q.{q}") for q in top["quadrant"]],
+            }), hide_index=True, key="corp_clv_table")  # fmt: skip
 
 # ---------------------------------------------------------------------------- social value
 with social_tab:
     weights = load_settings()["corporate"]["social"]["weights"]
     st.caption(tr("corp.social_help", **{k: formats.pct(v, 0) for k, v in weights.items()}))
-    social = shell.cached(corporate.social_value, viewer)
-    if social.empty:
-        st.info(tr("corp.empty"))
-    else:
-        top = social.head(top_n)
-        st.dataframe(company_table(top, {
-            tr("corp.influence"): [round(float(v)) for v in top["influence"]],
-            tr("corp.counterparties"): top["counterparties"],
-            tr("corp.payroll"): top["payroll_headcount"],
-            tr("corp.linked_aum"): [formats.money(v, lang) for v in top["linked_retail_aum"]],
-        }), hide_index=True, key="corp_social_table")  # fmt: skip
-        labels = dict(zip(top["corp_id"], top[name], strict=True))
-        corp_id = st.selectbox(tr("corp.network_pick"), list(labels)[:50], key="corp_network",
-                               format_func=lambda c: f"{labels[c]} · {c}")  # fmt: skip
-        try:
-            nodes, edges = corporate.neighbourhood(wh, scope, corp_id)
-        except AccessDenied:
-            st.error(tr("client.refused"))
+    if needs.require(viewer, "corp_social", what="corp.tab_social"):
+        social = shell.cached(corporate.social_value, viewer)
+        if social.empty:
+            st.info(tr("corp.empty"))
         else:
-            st.markdown(f"**{tr('corp.network', name=labels[corp_id])}**")
-            st.plotly_chart(
-                corporate_view.network_figure(viewer, nodes, edges), key="corp_network_fig"
-            )
-            st.caption(tr("corp.network_help"))
+            top = social.head(top_n)
+            st.dataframe(company_table(top, {
+                tr("corp.influence"): [round(float(v)) for v in top["influence"]],
+                tr("corp.counterparties"): top["counterparties"],
+                tr("corp.payroll"): top["payroll_headcount"],
+                tr("corp.linked_aum"): [formats.money(v, lang) for v in top["linked_retail_aum"]],
+            }), hide_index=True, key="corp_social_table")  # fmt: skip
+            labels = dict(zip(top["corp_id"], top[name], strict=True))
+            corp_id = st.selectbox(tr("corp.network_pick"), list(labels)[:50], key="corp_network",
+                                   format_func=lambda c: f"{labels[c]} · {c}")  # fmt: skip
+            try:
+                nodes, edges = corporate.neighbourhood(wh, scope, corp_id)
+            except AccessDenied:
+                st.error(tr("client.refused"))
+            else:
+                st.markdown(f"**{tr('corp.network', name=labels[corp_id])}**")
+                st.plotly_chart(
+                    corporate_view.network_figure(viewer, nodes, edges), key="corp_network_fig"
+                )
+                st.caption(tr("corp.network_help"))
 
 # ---------------------------------------------------------------------------- credit
 with credit_tab:
@@ -143,9 +146,10 @@ with credit_tab:
                       format_func=lambda s: tr(f"credit.source_{s}"))  # fmt: skip
     table, target, bad_label = None, None, None
     if source == "demo":
-        table = shell.cached(scorecard.credit_training_table, viewer)
-        target, bad_label = "default_flag", True
-        st.caption(tr("credit.demo_note", n=formats.count(len(table), lang)))
+        if needs.require(viewer, "corp_credit", what="corp.tab_credit"):
+            table = shell.cached(scorecard.credit_training_table, viewer)
+            target, bad_label = "default_flag", True
+            st.caption(tr("credit.demo_note", n=formats.count(len(table), lang)))
     else:
         up = st.file_uploader(
             tr("credit.upload"), type=corporate_view.UPLOAD_TYPES, key="credit_file"

@@ -6,7 +6,7 @@ import streamlit as st
 
 from analytics import adoption, cohorts, store
 from analytics.settings import load_settings
-from ui import charts, client_list, cohort_view, formats, shell
+from ui import charts, client_list, cohort_view, formats, needs, shell
 from ui.client_list import Column
 
 viewer = shell.page("high_end")
@@ -31,43 +31,44 @@ with profile_tab:
 
 with needs_tab:
     st.caption(tr("he.needs_help", share=formats.pct(rules["cohorts"]["peer_penetration"], 0)))
-    needs = shell.cached(cohorts.missing_products, viewer, tier_arg)
-    if needs.empty:
-        st.info(tr("he.no_needs"))
-    else:
-        counts = needs.pivot_table(
-            index="tier", columns="category", values="client_id", aggfunc="count", fill_value=0
-        )
-        counts = counts.reindex([t for t in reversed(high) if t in counts.index])
-        shown = counts.rename(index=lambda t: tr(f"tier.{t}"), columns=lambda c: tr(f"cat.{c}"))
-        codes = {
-            (tr(f"tier.{t}"), tr(f"cat.{c}")): f"{t}|{c}"
-            for t in counts.index
-            for c in counts.columns
-        }
+    if needs.require(viewer, "holdings", what="he.tab_needs"):
+        gaps = shell.cached(cohorts.missing_products, viewer, tier_arg)
+        if gaps.empty:
+            st.info(tr("he.no_needs"))
+        else:
+            counts = gaps.pivot_table(
+                index="tier", columns="category", values="client_id", aggfunc="count", fill_value=0
+            )
+            counts = counts.reindex([t for t in reversed(high) if t in counts.index])
+            shown = counts.rename(index=lambda t: tr(f"tier.{t}"), columns=lambda c: tr(f"cat.{c}"))
+            codes = {
+                (tr(f"tier.{t}"), tr(f"cat.{c}")): f"{t}|{c}"
+                for t in counts.index
+                for c in counts.columns
+            }
 
-        def on_need() -> None:
-            picked = charts.picked(st.session_state.get("he_needs"))
-            if picked is not None:
-                st.session_state["he_need"] = picked
+            def on_need() -> None:
+                picked = charts.picked(st.session_state.get("he_needs"))
+                if picked is not None:
+                    st.session_state["he_need"] = picked
 
-        st.plotly_chart(charts.grid(shown, tr("col.category"), tr("he.tier"), codes, 60 + 70 * len(counts)),
-                        key="he_needs", on_select=on_need, selection_mode="points")  # fmt: skip
-        options = list(codes.values())
-        if st.session_state.get("he_need") not in options:
-            st.session_state["he_need"] = options[0]
+            st.plotly_chart(charts.grid(shown, tr("col.category"), tr("he.tier"), codes, 60 + 70 * len(counts)),
+                            key="he_needs", on_select=on_need, selection_mode="points")  # fmt: skip
+            options = list(codes.values())
+            if st.session_state.get("he_need") not in options:
+                st.session_state["he_need"] = options[0]
 
-        def need_label(code: str) -> str:
-            t, c = code.split("|")
-            return f"{tr(f'tier.{t}')} · {tr(f'cat.{c}')}"
+            def need_label(code: str) -> str:
+                t, c = code.split("|")
+                return f"{tr(f'tier.{t}')} · {tr(f'cat.{c}')}"
 
-        pick = st.selectbox(tr("col.category"), options, format_func=need_label, key="he_need")
-        t, c = pick.split("|")
-        members = needs[(needs["tier"] == t) & (needs["category"] == c)][
-            ["client_id", "peer_share"]
-        ]
-        client_list.show(viewer, members, "he_need_list", {"peer_share": Column("col.peer_share", "pct")},
-                         export_name=f"high-end-gap-{t}-{c}")  # fmt: skip
+            pick = st.selectbox(tr("col.category"), options, format_func=need_label, key="he_need")
+            t, c = pick.split("|")
+            members = gaps[(gaps["tier"] == t) & (gaps["category"] == c)][
+                ["client_id", "peer_share"]
+            ]
+            client_list.show(viewer, members, "he_need_list", {"peer_share": Column("col.peer_share", "pct")},
+                             export_name=f"high-end-gap-{t}-{c}")  # fmt: skip
 
 with adoption_tab:
     wh, ws = shell.warehouse(viewer.snapshot_path), shell.workspace()

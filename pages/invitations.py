@@ -20,7 +20,7 @@ from analytics.contact_log import (
     logged_contacts,
 )
 from analytics.settings import load_settings
-from ui import charts, client_list, formats, plan_view, shell
+from ui import charts, client_list, formats, needs, plan_view, shell
 from ui.client_list import Column
 
 viewer = shell.page("invitations")
@@ -64,6 +64,8 @@ tabs = st.tabs([tr(f"inv.{c}") for c in inv.CAMPAIGNS])
 for tab, campaign in zip(tabs, inv.CAMPAIGNS, strict=True):
     with tab:
         st.caption(tr(f"inv.rule.{campaign}", **params[campaign]))
+        if not needs.require(viewer, *inv.CAMPAIGN_NEEDS[campaign], what=f"inv.{campaign}"):
+            continue  # the message names the file the campaign's rule reads
         row = summary.loc[campaign]
         a, b, c = st.columns(3)
         a.metric(tr("inv.clients"), formats.count(row["clients"], lang), border=True)
@@ -82,7 +84,7 @@ for tab, campaign in zip(tabs, inv.CAMPAIGNS, strict=True):
             if int(f["invited"]) == 0:
                 st.info(tr("inv.funnel_empty"), icon=":material/filter_alt:")
             else:
-                stages = list(inv.FUNNEL_STAGES)
+                stages = [s for s in inv.FUNNEL_STAGES if f[s] is not None]
                 fig = go.Figure(go.Funnel(
                     y=[tr(f"inv.stage.{s}") for s in stages], x=[int(f[s]) for s in stages],
                     textinfo="value+percent initial", marker_color="#3b7dd8",

@@ -6,7 +6,7 @@ from plotly.subplots import make_subplots
 
 from analytics import overview
 from analytics.settings import load_settings
-from ui import charts, formats, shell
+from ui import charts, formats, needs, shell
 
 viewer = shell.page("overview")
 tr, lang = viewer.t, viewer.lang
@@ -91,15 +91,17 @@ left, right = st.columns([5, 6])
 # --- AUM by product category
 with left:
     st.subheader(tr("overview.by_category"))
-    cats = shell.cached(overview.aum_by_category, viewer, month)
-    cats["label"] = [tr(f"cat.{c}") for c in cats["category"]]
-    cats["text"] = [
-        f"{formats.money_short(a, lang)} ({formats.pct(s)})"
-        for a, s in zip(cats["aum"], cats["share"], strict=True)
-    ]
-    st.plotly_chart(
-        charts.hbar(cats, "aum", "label", "text", colours="#3c78b4", height=420), key="ov_cats"
-    )
+    if needs.require(viewer, "holdings", what="overview.by_category"):
+        cats = shell.cached(overview.aum_by_category, viewer, month)
+        cats["label"] = [tr(f"cat.{c}") for c in cats["category"]]
+        cats["text"] = [
+            f"{formats.money_short(a, lang)} ({formats.pct(s)})"
+            for a, s in zip(cats["aum"], cats["share"], strict=True)
+        ]
+        st.plotly_chart(
+            charts.hbar(cats, "aum", "label", "text", colours="#3c78b4", height=420),
+            key="ov_cats",
+        )
 
 # --- RM books
 with right:

@@ -9,7 +9,7 @@ import streamlit as st
 
 from analytics import clusters, migration, rfm, segments, snapshot
 from analytics.value import VALUE_TIERS, pareto_curve
-from ui import charts, client_list, describe, formats, shell
+from ui import charts, client_list, describe, formats, needs, shell
 from ui.client_list import Column
 
 viewer = shell.page("segmentation")
@@ -21,7 +21,10 @@ frame = shell.cached(segments.client_segments, viewer)
 if frame.empty:
     st.info(tr("overview.empty"))
     st.stop()
-groups = shell.cached(clusters.behaviour_clusters, viewer)
+# what this snapshot can segment by (a roster-only import: AUM tiers and their migration)
+has_value, has_rfm, has_clusters = (needs.has(viewer, p) for p in ("value", "rfm", "clusters"))
+groups = shell.cached(clusters.behaviour_clusters, viewer) if has_clusters else None
+months = snapshot.month_ends(shell.warehouse(viewer.snapshot_path))
 TIERS = [t for t in reversed(["mass", "potential", "gold", "platinum", "diamond", "private"])]
 
 
@@ -67,43 +70,46 @@ def share_text(df, col):
     return [f"{formats.count(n, lang)} ({formats.pct(s)})" for n, s in zip(df[col], df[f"{col}_share"], strict=True)]  # fmt: skip
 
 
-st.session_state.setdefault("seg_pick", "value_tier:MVC")
+st.session_state.setdefault("seg_pick", "value_tier:MVC" if has_value else "aum_tier:platinum")
 tabs = st.tabs([tr(k) for k in ("seg.tab_value", "seg.tab_aum", "seg.tab_rfm", "seg.tab_cluster",
                                 "seg.tab_cross", "seg.tab_migration")])  # fmt: skip
 
 with tabs[0]:  # value tiers + Pareto
-    vt = segments.segment_counts(frame, "value_tier", VALUE_TIERS)
-    st.caption(tr("seg.value_help"))
-    left, right = st.columns(2)
-    with left:
-        st.markdown(f"**{tr('seg.shares')}**")
-        fig = go.Figure()
-        for col, key in (
-            ("clients", "col.clients"),
-            ("aum", "col.aum"),
-            ("contribution", "col.contribution"),
-        ):
-            fig.add_bar(name=tr(key), y=[tr(f"vt.{c}") for c in vt["value_tier"]], x=vt[f"{col}_share"],
-                        orientation="h", customdata=vt["value_tier"], text=[formats.pct(s) for s in vt[f"{col}_share"]],
-                        textposition="auto", hovertemplate="%{y} · " + tr(key) + ": %{text}<extra></extra>")  # fmt: skip
-        fig.update_yaxes(autorange="reversed", type="category")
-        fig.update_xaxes(tickformat=".0%")
-        st.plotly_chart(charts.style(fig, 330), key="seg_value", selection_mode="points",
-                        on_select=lambda: on_chart("seg_value", "value_tier"))  # fmt: skip
-    with right:
-        st.markdown(f"**{tr('seg.pareto')}**")
-        curve = pareto_curve(frame["actual"])
-        top = 0.2
-        share = float(curve.loc[(curve["client_share"] - top).abs().idxmin(), "value_share"])
-        fig = go.Figure(go.Scatter(x=curve["client_share"], y=curve["value_share"], mode="lines",
-                                   line_color="#1f2d5a", fill="tozeroy", fillcolor="rgba(60,120,180,0.15)"))  # fmt: skip
-        fig.add_scatter(x=[0, 1], y=[0, 1], mode="lines", line=dict(dash="dot", color="#8c96a8"))
-        fig.add_vline(x=top, line_dash="dash", line_color="#f2b134")
-        fig.update_xaxes(tickformat=".0%", title_text=tr("seg.pareto_x"))
-        fig.update_yaxes(tickformat=".0%", title_text=tr("seg.pareto_y"), range=[0, 1.02])
-        fig.update_layout(showlegend=False)
-        st.plotly_chart(charts.style(fig, 300), key="seg_pareto")
-        st.caption(tr("seg.pareto_note", top=formats.pct(top, 0), share=formats.pct(share)))
+    if needs.require(viewer, "value", what="seg.tab_value"):
+        vt = segments.segment_counts(frame, "value_tier", VALUE_TIERS)
+        st.caption(tr("seg.value_help"))
+        left, right = st.columns(2)
+        with left:
+            st.markdown(f"**{tr('seg.shares')}**")
+            fig = go.Figure()
+            for col, key in (
+                ("clients", "col.clients"),
+                ("aum", "col.aum"),
+                ("contribution", "col.contribution"),
+            ):
+                fig.add_bar(name=tr(key), y=[tr(f"vt.{c}") for c in vt["value_tier"]], x=vt[f"{col}_share"],
+                            orientation="h", customdata=vt["value_tier"], text=[formats.pct(s) for s in vt[f"{col}_share"]],
+                            textposition="auto", hovertemplate="%{y} · " + tr(key) + ": %{text}<extra></extra>")  # fmt: skip
+            fig.update_yaxes(autorange="reversed", type="category")
+            fig.update_xaxes(tickformat=".0%")
+            st.plotly_chart(charts.style(fig, 330), key="seg_value", selection_mode="points",
+                            on_select=lambda: on_chart("seg_value", "value_tier"))  # fmt: skip
+        with right:
+            st.markdown(f"**{tr('seg.pareto')}**")
+            curve = pareto_curve(frame["actual"])
+            top = 0.2
+            share = float(curve.loc[(curve["client_share"] - top).abs().idxmin(), "value_share"])
+            fig = go.Figure(go.Scatter(x=curve["client_share"], y=curve["value_share"], mode="lines",
+                                       line_color="#1f2d5a", fill="tozeroy", fillcolor="rgba(60,120,180,0.15)"))  # fmt: skip
+            fig.add_scatter(
+                x=[0, 1], y=[0, 1], mode="lines", line=dict(dash="dot", color="#8c96a8")
+            )
+            fig.add_vline(x=top, line_dash="dash", line_color="#f2b134")
+            fig.update_xaxes(tickformat=".0%", title_text=tr("seg.pareto_x"))
+            fig.update_yaxes(tickformat=".0%", title_text=tr("seg.pareto_y"), range=[0, 1.02])
+            fig.update_layout(showlegend=False)
+            st.plotly_chart(charts.style(fig, 300), key="seg_pareto")
+            st.caption(tr("seg.pareto_note", top=formats.pct(top, 0), share=formats.pct(share)))
 
 with tabs[1]:  # AUM tiers
     at = segments.segment_counts(frame, "aum_tier", TIERS)
@@ -112,71 +118,80 @@ with tabs[1]:  # AUM tiers
          "aum_tier", colours)  # fmt: skip
 
 with tabs[2]:  # RFM
-    st.caption(tr("seg.rfm_help"))
-    rs = segments.segment_counts(frame, "segment", rfm.SEGMENTS)
-    bars(rs, "segment", lambda c: tr(f"rfm.{c}"), "clients", share_text(rs, "clients"), "seg_rfm",
-         "segment", height=360)  # fmt: skip
+    if needs.require(viewer, "rfm", what="seg.tab_rfm"):
+        st.caption(tr("seg.rfm_help"))
+        rs = segments.segment_counts(frame, "segment", rfm.SEGMENTS)
+        bars(rs, "segment", lambda c: tr(f"rfm.{c}"), "clients", share_text(rs, "clients"), "seg_rfm",
+             "segment", height=360)  # fmt: skip
 
 with tabs[3]:  # behaviour clusters
-    st.caption(tr("seg.cluster_help", k=groups.k))
-    cs = segments.segment_counts(frame, "cluster", range(groups.k))
-    bars(cs, "cluster", lambda c: tr("cluster.name", n=int(c) + 1), "clients", share_text(cs, "clients"),
-         "seg_cluster", "cluster", height=60 + 45 * groups.k)  # fmt: skip
-    prof = groups.profiles
-    st.dataframe(
-        {
-            tr("col.segment"): [tr("cluster.name", n=int(c) + 1) for c in prof["cluster"]],
-            tr("col.description"): [describe.cluster(groups.traits.get(int(c), []), lang) for c in prof["cluster"]],
-            tr("col.clients"): prof["size"],
-            tr("col.avg_age"): prof["age"].round(0),
-            tr("col.avg_aum"): [formats.money(v, lang) for v in prof["aum"]],
-            tr("col.deposit_share"): [formats.pct(v) for v in prof["deposit_share"]],
-            tr("col.mobile_logins"): prof["mobile_logins"].round(0),
-        },
-        hide_index=True,
-    )  # fmt: skip
+    if needs.require(viewer, "clusters", what="seg.tab_cluster"):
+        st.caption(tr("seg.cluster_help", k=groups.k))
+        cs = segments.segment_counts(frame, "cluster", range(groups.k))
+        bars(cs, "cluster", lambda c: tr("cluster.name", n=int(c) + 1), "clients", share_text(cs, "clients"),
+             "seg_cluster", "cluster", height=60 + 45 * groups.k)  # fmt: skip
+        prof = groups.profiles
+        st.dataframe(
+            {
+                tr("col.segment"): [tr("cluster.name", n=int(c) + 1) for c in prof["cluster"]],
+                tr("col.description"): [describe.cluster(groups.traits.get(int(c), []), lang) for c in prof["cluster"]],
+                tr("col.clients"): prof["size"],
+                tr("col.avg_age"): prof["age"].round(0),
+                tr("col.avg_aum"): [formats.money(v, lang) for v in prof["aum"]],
+                tr("col.deposit_share"): [formats.pct(v) for v in prof["deposit_share"]],
+                tr("col.mobile_logins"): prof["mobile_logins"].round(0),
+            },
+            hide_index=True,
+        )  # fmt: skip
 
 with tabs[4]:  # value tier x AUM tier
-    st.caption(tr("seg.cross_help"))
-    cross = segments.cross_table(frame)
-    shown = cross.rename(index=lambda c: tr(f"vt.{c}"), columns=lambda c: tr(f"tier.{c}"))
-    codes = {
-        (tr(f"vt.{r}"), tr(f"tier.{c}")): f"{r}|{c}" for r in cross.index for c in cross.columns
-    }
-    st.plotly_chart(charts.grid(shown, tr("client.tier"), tr("client.value_tier"), codes, 330),
-                    key="seg_cross", selection_mode="points",
-                    on_select=lambda: on_chart("seg_cross", "cross"))  # fmt: skip
+    if needs.require(viewer, "value", what="seg.tab_cross"):
+        st.caption(tr("seg.cross_help"))
+        cross = segments.cross_table(frame)
+        shown = cross.rename(index=lambda c: tr(f"vt.{c}"), columns=lambda c: tr(f"tier.{c}"))
+        codes = {
+            (tr(f"vt.{r}"), tr(f"tier.{c}")): f"{r}|{c}" for r in cross.index for c in cross.columns
+        }
+        st.plotly_chart(charts.grid(shown, tr("client.tier"), tr("client.value_tier"), codes, 330),
+                        key="seg_cross", selection_mode="points",
+                        on_select=lambda: on_chart("seg_cross", "cross"))  # fmt: skip
 
 with tabs[5]:  # tier migration between two month-ends
-    months = snapshot.month_ends(shell.warehouse(viewer.snapshot_path))
-    a, b, _ = st.columns([1, 1, 2])
-    src = a.selectbox(
-        tr("seg.from_month"), months[:-1], index=0, format_func=lambda m: formats.month(m, lang)
-    )
-    later = [m for m in months if m > src]
-    dst = b.selectbox(tr("seg.to_month"), later, index=len(later) - 1,
-                      format_func=lambda m: formats.month(m, lang))  # fmt: skip
-    summary = shell.cached(migration.migration_summary, viewer, src, dst)
-    cols = st.columns(5)
-    for col, key, n in zip(cols, ("seg.upgrades", "seg.downgrades", "seg.stayers", "seg.new", "seg.gone"),
-                           (summary.upgrades, summary.downgrades, summary.stayers, summary.new, summary.gone),
-                           strict=True):  # fmt: skip
-        col.metric(tr(key), formats.count(n, lang))
-    matrix = shell.cached(migration.tier_migration, viewer, src, dst)
-    pivot = matrix.pivot(index="from_tier", columns="to_tier", values="clients").reindex(
-        index=TIERS, columns=TIERS
-    )
-    shown = pivot.rename(index=lambda c: tr(f"tier.{c}"), columns=lambda c: tr(f"tier.{c}"))
-    codes = {(tr(f"tier.{r}"), tr(f"tier.{c}")): f"{r}|{c}" for r in TIERS for c in TIERS}
-    st.plotly_chart(charts.grid(shown, tr("seg.matrix_x"), tr("seg.matrix_y"), codes, 360),
-                    key="seg_migration", selection_mode="points",
-                    on_select=lambda: on_chart("seg_migration", "migration"))  # fmt: skip
+    if needs.require_months(viewer, months, what="seg.tab_migration"):
+        a, b, _ = st.columns([1, 1, 2])
+        src = a.selectbox(
+            tr("seg.from_month"), months[:-1], index=0, format_func=lambda m: formats.month(m, lang)
+        )
+        later = [m for m in months if m > src]
+        dst = b.selectbox(tr("seg.to_month"), later, index=len(later) - 1,
+                          format_func=lambda m: formats.month(m, lang))  # fmt: skip
+        summary = shell.cached(migration.migration_summary, viewer, src, dst)
+        cols = st.columns(5)
+        for col, key, n in zip(cols, ("seg.upgrades", "seg.downgrades", "seg.stayers", "seg.new", "seg.gone"),
+                               (summary.upgrades, summary.downgrades, summary.stayers, summary.new, summary.gone),
+                               strict=True):  # fmt: skip
+            col.metric(tr(key), formats.count(n, lang))
+        matrix = shell.cached(migration.tier_migration, viewer, src, dst)
+        pivot = matrix.pivot(index="from_tier", columns="to_tier", values="clients").reindex(
+            index=TIERS, columns=TIERS
+        )
+        shown = pivot.rename(index=lambda c: tr(f"tier.{c}"), columns=lambda c: tr(f"tier.{c}"))
+        codes = {(tr(f"tier.{r}"), tr(f"tier.{c}")): f"{r}|{c}" for r in TIERS for c in TIERS}
+        st.plotly_chart(charts.grid(shown, tr("seg.matrix_x"), tr("seg.matrix_y"), codes, 360),
+                        key="seg_migration", selection_mode="points",
+                        on_select=lambda: on_chart("seg_migration", "migration"))  # fmt: skip
 
-# --- the picked segment's clients
-options = [f"value_tier:{c}" for c in VALUE_TIERS] + [f"aum_tier:{c}" for c in TIERS]
-options += [f"segment:{c}" for c in rfm.SEGMENTS] + [f"cluster:{c}" for c in range(groups.k)]
+# --- the picked segment's clients (only the segmentations this snapshot has the data for)
+options = [f"value_tier:{c}" for c in VALUE_TIERS] if has_value else []
+options += [f"aum_tier:{c}" for c in TIERS]
+options += [f"segment:{c}" for c in rfm.SEGMENTS] if has_rfm else []
+options += [f"cluster:{c}" for c in range(groups.k)] if has_clusters else []
+dims = {"cross": has_value, "migration": len(months) >= 2}
 if st.session_state["seg_pick"] not in options:
-    options.append(st.session_state["seg_pick"])
+    if dims.get(st.session_state["seg_pick"].partition(":")[0]):
+        options.append(st.session_state["seg_pick"])
+    else:  # a pick this snapshot cannot list (e.g. left over from another snapshot)
+        st.session_state["seg_pick"] = options[0]
 st.divider()
 st.caption(tr("seg.click_hint"))
 pick = st.selectbox(tr("seg.pick"), options, format_func=label, key="seg_pick")

@@ -8,7 +8,7 @@ import streamlit as st
 
 from analytics import cohorts, seniors
 from analytics.settings import load_settings
-from ui import charts, client_list, cohort_view, formats, shell
+from ui import charts, client_list, cohort_view, formats, needs, shell
 from ui.client_list import Column
 
 viewer = shell.page("seniors")
@@ -24,6 +24,9 @@ st.caption(
         age=min_age,
     )
 )
+
+if not needs.require_column(viewer, "age", what="sen.title"):  # no ages: no senior cohort
+    st.stop()
 
 bands = ["all", *[label for label, _, _ in cohorts.senior_bands()]]
 band = st.segmented_control(
@@ -44,48 +47,54 @@ with profile_tab:
 with calendar_tab:
     days = rules["seniors"]["calendar_days"]
     st.caption(tr("sen.calendar_help", days=days))
-    cal = shell.cached(seniors.maturity_calendar, viewer, band_arg)
-    weeks = sorted(cal["week_start"].unique())
-    if cal["amount"].sum() == 0:
-        st.info(tr("sen.no_maturities", days=days))
-    else:
-        unit, unit_label = formats.money_axis(lang)
-        fig = go.Figure()
-        for category, part in cal.groupby("category", sort=False):
-            part = part.sort_values("week_start")
-            fig.add_bar(
-                x=[str(w) for w in part["week_start"]], y=part["amount"] / unit, name=tr(f"cat.{category}"),
-                customdata=[str(w) for w in part["week_start"]],
-                hovertemplate="%{x} · " + tr(f"cat.{category}") + ": %{y:,.1f} " + unit_label + "<extra></extra>",
+    if needs.require(viewer, "holdings", what="sen.tab_calendar"):
+        cal = shell.cached(seniors.maturity_calendar, viewer, band_arg)
+        weeks = sorted(cal["week_start"].unique())
+        if cal["amount"].sum() == 0:
+            st.info(tr("sen.no_maturities", days=days))
+        else:
+            unit, unit_label = formats.money_axis(lang)
+            fig = go.Figure()
+            for category, part in cal.groupby("category", sort=False):
+                part = part.sort_values("week_start")
+                fig.add_bar(
+                    x=[str(w) for w in part["week_start"]], y=part["amount"] / unit, name=tr(f"cat.{category}"),
+                    customdata=[str(w) for w in part["week_start"]],
+                    hovertemplate="%{x} · " + tr(f"cat.{category}") + ": %{y:,.1f} " + unit_label + "<extra></extra>",
+                )  # fmt: skip
+            fig.update_layout(barmode="stack")
+            fig.update_yaxes(title_text=unit_label, tickformat=",.0f")
+
+            def on_week() -> None:
+                picked = charts.picked(st.session_state.get("sen_calendar"))
+                if picked is not None:
+                    st.session_state["sen_week"] = picked
+
+            st.plotly_chart(charts.style(fig, 360), key="sen_calendar", on_select=on_week,
+                            selection_mode="points")  # fmt: skip
+            week_labels = [str(w) for w in weeks]
+            if st.session_state.get("sen_week") not in week_labels:
+                st.session_state["sen_week"] = week_labels[0]
+            week = st.selectbox(tr("sen.pick_week"), week_labels, key="sen_week",
+                                format_func=lambda w: tr("sen.week", date=formats.day(date.fromisoformat(w), lang)))  # fmt: skip
+            members = shell.cached(
+                seniors.maturing_clients, viewer, date.fromisoformat(week), band_arg
+            )
+            client_list.show(
+                viewer, members, "sen_week_list",
+                {"amount": Column("col.amount", "money"), "first_maturity": Column("col.first_maturity", "date"),
+                 "products": Column("col.products")},
+                sort_by="amount", export_name=f"senior-maturities-{week}",
             )  # fmt: skip
-        fig.update_layout(barmode="stack")
-        fig.update_yaxes(title_text=unit_label, tickformat=",.0f")
-
-        def on_week() -> None:
-            picked = charts.picked(st.session_state.get("sen_calendar"))
-            if picked is not None:
-                st.session_state["sen_week"] = picked
-
-        st.plotly_chart(charts.style(fig, 360), key="sen_calendar", on_select=on_week,
-                        selection_mode="points")  # fmt: skip
-        week_labels = [str(w) for w in weeks]
-        if st.session_state.get("sen_week") not in week_labels:
-            st.session_state["sen_week"] = week_labels[0]
-        week = st.selectbox(tr("sen.pick_week"), week_labels, key="sen_week",
-                            format_func=lambda w: tr("sen.week", date=formats.day(date.fromisoformat(w), lang)))  # fmt: skip
-        members = shell.cached(seniors.maturing_clients, viewer, date.fromisoformat(week), band_arg)
-        client_list.show(
-            viewer, members, "sen_week_list",
-            {"amount": Column("col.amount", "money"), "first_maturity": Column("col.first_maturity", "date"),
-             "products": Column("col.products")},
-            sort_by="amount", export_name=f"senior-maturities-{week}",
-        )  # fmt: skip
 
 with opp_tab:
     opps = shell.cached(seniors.opportunities, viewer, band_arg)
     cols = st.columns(len(opps))
     for col, (code, members) in zip(cols, opps.items(), strict=True):
-        col.metric(tr(f"sen.opp.{code}"), formats.count(len(members), lang), border=True)
+        parts, columns = seniors.OPPORTUNITY_NEEDS[code]
+        known = needs.has(viewer, *parts) and all(needs.has_column(viewer, c) for c in columns)
+        col.metric(tr(f"sen.opp.{code}"), formats.count(len(members), lang) if known else "—",
+                   border=True)  # fmt: skip
     code = st.segmented_control(tr("sen.pick_opportunity"), list(opps), default=list(opps)[0],
                                 format_func=lambda c: tr(f"sen.opp.{c}"), key="sen_opp") or list(opps)[0]  # fmt: skip
     s = rules["seniors"]
@@ -102,19 +111,22 @@ with opp_tab:
         "dormant": {"last_txn": Column("col.last_txn", "date")},
         "above_risk": {"products": Column("col.products"), "amount": Column("col.amount", "money")},
     }[code]
-    client_list.show(viewer, opps[code], "sen_opp_list", detail, export_name=f"senior-{code}")
+    parts, columns = seniors.OPPORTUNITY_NEEDS[code]
+    if needs.require(viewer, *parts, what=f"sen.opp.{code}", columns=columns):
+        client_list.show(viewer, opps[code], "sen_opp_list", detail, export_name=f"senior-{code}")
 
 with digital_tab:
     st.caption(tr("sen.digital_help"))
     split = shell.cached(seniors.digital_split, viewer, band_arg)
-    a, b = st.columns(2)
-    for col, kind in ((a, "active"), (b, "silent")):
-        col.metric(
-            tr(f"sen.digital.{kind}"),
-            formats.count(int((split["digital"] == kind).sum()), lang),
-            border=True,
-        )
-    kind = st.segmented_control(tr("sen.pick_digital"), ["active", "silent"], default="silent",
-                                format_func=lambda k: tr(f"sen.digital.{k}"), key="sen_digital") or "silent"  # fmt: skip
-    client_list.show(viewer, split[split["digital"] == kind][["client_id"]], "sen_digital_list",
-                     export_name=f"senior-digital-{kind}")  # fmt: skip
+    if needs.require(viewer, "digital", what="sen.tab_digital"):
+        a, b = st.columns(2)
+        for col, kind in ((a, "active"), (b, "silent")):
+            col.metric(
+                tr(f"sen.digital.{kind}"),
+                formats.count(int((split["digital"] == kind).sum()), lang),
+                border=True,
+            )
+        kind = st.segmented_control(tr("sen.pick_digital"), ["active", "silent"], default="silent",
+                                    format_func=lambda k: tr(f"sen.digital.{k}"), key="sen_digital") or "silent"  # fmt: skip
+        client_list.show(viewer, split[split["digital"] == kind][["client_id"]], "sen_digital_list",
+                         export_name=f"senior-digital-{kind}")  # fmt: skip

@@ -6,9 +6,9 @@ from datetime import date
 import plotly.graph_objects as go
 import streamlit as st
 
-from analytics import contact_log, threshold
+from analytics import contact_log, snapshot, threshold
 from analytics.settings import load_settings
-from ui import charts, client_list, formats, shell
+from ui import charts, client_list, formats, needs, shell
 from ui.client_list import Column
 
 viewer = shell.page("threshold")
@@ -42,22 +42,28 @@ if viewer.scope.role != "rm":
         near = near[near["rm_id"] == rm]
 
 summary = threshold.summarise(near).set_index("kind")
+months = snapshot.month_ends(shell.warehouse(viewer.snapshot_path))
+known = {  # kinds this snapshot can judge (a roster-only import: upgrade near-misses)
+    "upgrade": True, "downgrade": len(months) >= 2, "relationship": needs.has(viewer, "relationship"),
+}  # fmt: skip
 cols = st.columns(3)
 for col, kind in zip(cols, threshold.KINDS, strict=True):
     row = summary.loc[kind]
     detail = (
         tr("th.gap_total", gap=formats.money(row["gap_total"], lang))
-        if kind != "relationship"
+        if kind != "relationship" and known[kind]
         else None
     )
-    col.metric(tr(f"th.{kind}"), tr("th.count", n=formats.count(row["clients"], lang)), detail,
-               delta_color="off", delta_arrow="off", border=True)  # fmt: skip
+    count = tr("th.count", n=formats.count(row["clients"], lang)) if known[kind] else "—"
+    col.metric(tr(f"th.{kind}"), count, detail, delta_color="off", delta_arrow="off", border=True)
 st.caption(tr("th.contact_note", days=rules["invitations"]["exclude_contacted_days"]))
+needs.note(viewer, "contacts", what="col.contacted")
 
 money = lambda label: Column(label, "money")  # noqa: E731
 up_tab, down_tab, rel_tab = st.tabs([tr(f"th.{k}") for k in threshold.KINDS])
 with up_tab:
     st.caption(tr("th.upgrade_help", band=formats.pct(band, 0)))
+    needs.note(viewer, "holdings", "transactions", what="th.closers", partial=False)
     up = near[near["kind"] == "upgrade"]
     lines = [t for t in reversed(list(rules["tiers"]["lines"])) if t in set(up["line_tier"])]
     if not lines:
@@ -98,24 +104,26 @@ with down_tab:
         )
     )
     down = near[near["kind"] == "downgrade"]
-    client_list.show(
-        viewer,
-        down[["client_id", "line_tier", "gap", "months_below", "reason", "contacted"]],
-        "th_down",
-        {
-            "line_tier": Column("client.tier", "code:tier"), "gap": money("col.gap"),
-            "months_below": Column("col.months_below"), "reason": Column("col.reason", "code:reason"),
-            "contacted": Column("col.contacted", "yes_no"),
-        },
-        export_name="downgrade-risk",
-    )  # fmt: skip
+    if needs.require_months(viewer, months, what="th.downgrade"):
+        client_list.show(
+            viewer,
+            down[["client_id", "line_tier", "gap", "months_below", "reason", "contacted"]],
+            "th_down",
+            {
+                "line_tier": Column("client.tier", "code:tier"), "gap": money("col.gap"),
+                "months_below": Column("col.months_below"), "reason": Column("col.reason", "code:reason"),
+                "contacted": Column("col.contacted", "yes_no"),
+            },
+            export_name="downgrade-risk",
+        )  # fmt: skip
 with rel_tab:
     st.caption(tr("th.relationship_help"))
     rel = near[near["kind"] == "relationship"]
-    client_list.show(
-        viewer,
-        rel[["client_id", "missing", "contacted"]],
-        "th_rel",
-        {"missing": Column("col.missing", "code:missing"), "contacted": Column("col.contacted", "yes_no")},
-        export_name="relationship",
-    )  # fmt: skip
+    if needs.require(viewer, "relationship", what="th.relationship"):
+        client_list.show(
+            viewer,
+            rel[["client_id", "missing", "contacted"]],
+            "th_rel",
+            {"missing": Column("col.missing", "code:missing"), "contacted": Column("col.contacted", "yes_no")},
+            export_name="relationship",
+        )  # fmt: skip

@@ -9,6 +9,7 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from analytics import store
@@ -35,6 +36,7 @@ def data_folder(demo_db_path, tmp_path):
     old = os.environ.get("BRANCHLENS_DATA")
     os.environ["BRANCHLENS_DATA"] = str(tmp_path)
     yield tmp_path, demo
+    st.cache_resource.clear()  # the workspace connection belongs to this folder
     if old is None:
         os.environ.pop("BRANCHLENS_DATA", None)
     else:

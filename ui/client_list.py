@@ -10,7 +10,7 @@ import streamlit as st
 
 from analytics import client_lists, tags, value
 from analytics.settings import load_settings
-from ui import exports, formats, shell
+from ui import exports, formats, needs, shell
 from ui.shell import Viewer
 
 # Columns where smaller is better (an ``ease`` or campaign ``rank``: 1 = first); everything else
@@ -77,7 +77,9 @@ def show(
     lists every client in scope. A selected row opens the client view."""
     columns = columns or {}
     scores = shell.cached(value.client_scores, viewer)
-    options = {"aum": "col.aum", "value_score": "client.value_score"}
+    if scores.empty:  # no value scores for this snapshot (no holdings imported): no such columns
+        scores = None
+    options = {"aum": "col.aum"} | ({} if scores is None else {"value_score": "client.value_score"})
     options |= {c: s.label for c, s in columns.items() if s.kind in ("money", "pct", "count")}
     if sort_by not in options:
         options = {sort_by: columns[sort_by].label} | options if sort_by in columns else options
@@ -116,7 +118,8 @@ def _tag_filter(viewer: Viewer, members: pd.DataFrame | None, key: str) -> pd.Da
     """Narrow the list to clients holding all (or any) of the tags picked above it."""
     a, b = st.columns([3, 1])
     wanted = a.multiselect(
-        viewer.t("list.tags"), list(tags.TAGS), format_func=lambda c: viewer.t(f"tag.{c}"),
+        viewer.t("list.tags"), list(needs.available_tags(viewer)),
+        format_func=lambda c: viewer.t(f"tag.{c}"),
         key=f"{key}_tags", placeholder=viewer.t("list.tags_placeholder"),
     )  # fmt: skip
     mode = b.radio(

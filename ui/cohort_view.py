@@ -8,8 +8,8 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from analytics.cohorts import CohortProfile
-from ui import charts, formats
+from analytics.cohorts import UNKNOWN, CohortProfile
+from ui import charts, formats, needs
 from ui.shell import Viewer
 
 COHORT, REST = "#1f2d5a", "#9ecae1"
@@ -40,23 +40,30 @@ def profile(viewer: Viewer, p: CohortProfile, key: str) -> None:
     a.metric(tr("cohort.size"), formats.count(p.clients, lang), border=True)
     b.metric(tr("cohort.client_share"), formats.pct(p.client_share), border=True)
     c.metric(tr("cohort.aum_share"), formats.pct(p.aum_share), border=True)
+    known = lambda v: tr("common.unknown") if v == UNKNOWN else str(v)  # noqa: E731
     left, right = st.columns(2)
     with left:
         st.markdown(f"**{tr('cohort.product_mix')}**")
-        compare(viewer, p.product_mix, "category", lambda c: tr(f"cat.{c}"), f"{key}_mix", 420)
+        if needs.require(viewer, "holdings", what="cohort.product_mix"):
+            compare(viewer, p.product_mix, "category", lambda c: tr(f"cat.{c}"), f"{key}_mix", 420)
         st.markdown(f"**{tr('cohort.age_bands')}**")
-        compare(viewer, p.age_bands, "band", str, f"{key}_age")
+        if needs.require_column(viewer, "age", what="cohort.age_bands"):
+            compare(viewer, p.age_bands, "band", known, f"{key}_age")
         st.markdown(f"**{tr('cohort.risk_levels')}**")
-        compare(viewer, p.risk_levels, "risk_level", str, f"{key}_risk", 260)
+        if needs.require_column(viewer, "risk_level", what="cohort.risk_levels"):
+            compare(viewer, p.risk_levels, "risk_level", known, f"{key}_risk", 260)
     with right:
         st.markdown(f"**{tr('cohort.penetration')}**")
-        compare(viewer, p.penetration, "category", lambda c: tr(f"cat.{c}"), f"{key}_pen", 420)
+        if needs.require(viewer, "holdings", what="cohort.penetration"):
+            compare(viewer, p.penetration, "category", lambda c: tr(f"cat.{c}"), f"{key}_pen", 420)
         st.markdown(f"**{tr('cohort.tiers')}**")
         compare(viewer, p.tiers, "tier", lambda c: tr(f"tier.{c}"), f"{key}_tiers")
         st.markdown(f"**{tr('cohort.indicators')}**")
         ind = p.indicators
 
         def show(v, unit):
+            if pd.isna(v):  # not in the bank's data (e.g. no mobile-banking activity imported)
+                return tr("common.none")
             if unit == "share":
                 return formats.pct(v)
             if unit == "yuan":
@@ -73,8 +80,9 @@ def profile(viewer: Viewer, p: CohortProfile, key: str) -> None:
         )  # fmt: skip
     st.markdown(f"**{tr('cohort.trend')}**")
     trend(viewer, p.trend, f"{key}_trend")
-    st.markdown(f"**{tr('cohort.tags')}**")
-    compare(viewer, p.tags, "tag", lambda c: tr(f"tag.{c}"), f"{key}_tags", 520)
+    if len(p.tags):  # the tags the snapshot has the data for
+        st.markdown(f"**{tr('cohort.tags')}**")
+        compare(viewer, p.tags, "tag", lambda c: tr(f"tag.{c}"), f"{key}_tags", 520)
 
 
 def trend(viewer: Viewer, df: pd.DataFrame, key: str) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import string
 
 from analytics.client360 import ClientCard
@@ -9,15 +10,25 @@ from ui import formats
 from ui.i18n import t
 
 
-def family(card: ClientCard, lang: str) -> str:
-    """``已婚，子女 2 人（8、12 岁）`` / ``Married, 2 children (aged 8, 12)``."""
-    parts = [t(f"marital.{card.marital_status}", lang)]
+def code(prefix: str, value, lang: str) -> str:
+    """A code in words (``t(f"{prefix}.{value}")``), or ``—`` when the bank's data does not give
+    it (None / NaN)."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return t("common.none", lang)
+    return t(f"{prefix}.{value}", lang)
+
+
+def family(card: ClientCard, lang: str, children_known: bool = True) -> str:
+    """``已婚，子女 2 人（8、12 岁）`` / ``Married, 2 children (aged 8, 12)``. What the bank's data
+    does not give is left out: the marital status when NULL, the children when no family file was
+    imported (``children_known=False``); ``—`` when nothing is known."""
+    parts = [] if card.marital_status is None else [t(f"marital.{card.marital_status}", lang)]
     if card.children_ages:
         ages = t("common.list_sep", lang).join(str(a) for a in card.children_ages)
         parts.append(t("client.children", lang, n=len(card.children_ages), ages=ages))
-    else:
+    elif children_known:
         parts.append(t("client.no_children", lang))
-    return ("，" if lang == "zh" else ", ").join(parts)
+    return ("，" if lang == "zh" else ", ").join(parts) or t("common.none", lang)
 
 
 def cluster(traits: list[tuple[str, str]], lang: str) -> str:

@@ -59,8 +59,10 @@ def change(cur: float, prev: float | None) -> float | None:
     return cur / prev - 1
 
 
-def day(d: date, lang: str) -> str:
-    """A date: zh ``2026年10月31日``, en ``31 Oct 2026``."""
+def day(d: date | None, lang: str) -> str:
+    """A date: zh ``2026年10月31日``, en ``31 Oct 2026``; ``—`` when unknown."""
+    if d is None:
+        return "—"
     return f"{d.year}年{d.month}月{d.day}日" if lang == "zh" else d.strftime("%-d %b %Y")
 
 
@@ -69,6 +71,9 @@ def month(d: date, lang: str) -> str:
     return f"{d.year}年{d.month}月" if lang == "zh" else d.strftime("%b %Y")
 
 
-def md(text: str) -> str:
-    """Escape Markdown's emphasis characters so masked values (``138****5678``) show as typed."""
+def md(text: str | None) -> str:
+    """Escape Markdown's emphasis characters so masked values (``138****5678``) show as typed;
+    ``—`` for a value the bank's data does not give (None)."""
+    if text is None:
+        return "—"
     return str(text).replace("\\", "\\\\").replace("*", "\\*").replace("_", "\\_")

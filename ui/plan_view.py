@@ -25,6 +25,8 @@ def opener(viewer: Viewer, reason: str, detail: str | dict | None) -> str:
     """The suggested first sentence for a planned contact, filled with the trigger's facts."""
     facts = json.loads(detail) if isinstance(detail, str) else dict(detail or {})
     key = reason if reason not in _VARIANT else f"{reason}_{facts.get(_VARIANT[reason])}"
+    if reason == "cadence_overdue" and facts.get("days") is None:  # no contact on record at all
+        key = "cadence_overdue_never"
     lang = viewer.lang
     fields = {
         "product": facts.get(f"product_{lang}", ""),

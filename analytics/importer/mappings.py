@@ -12,7 +12,7 @@ from analytics.store import Database
 def saved_mapping(ws: Database) -> Mapping:
     """Every saved correction as a ``Mapping``."""
     df = ws.query(
-        "SELECT table_name AS \"table\", header, column_name AS \"column\", unit FROM import_mappings"
+        'SELECT table_name AS "table", header, column_name AS "column", unit FROM import_mappings'
     )
     return Mapping.from_frame(df)
 
