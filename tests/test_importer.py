@@ -276,7 +276,7 @@ def test_full_width_digits_and_report_marks_for_empty_cells(tmp_path):
     )
     # K3's AUM is only a dash: the required value is missing; K2's (0.5)万 is negative
     got = {(r["row"], r["reason"]) for r in report.problems.to_dict("records")}
-    assert got == {(4, "required"), (3, "negative")}
+    assert got == {(4, "required"), (3, "negative"), (4, "extra_values")}  # 8,000 unquoted
     ok = tmp_path / "ok.csv"
     ok.write_text(
         "客户号,所属机构,月日均资产（万元）,开户日期\nＫ１,B001,１２．５,－\n", encoding="utf-8"
