@@ -46,6 +46,7 @@ from analytics.importer import contract, readers
 from analytics.importer.normalize import (
     column_sql,
     empty_sql,
+    folded_sql,
     header_key,
     header_unit,
     q,
@@ -365,42 +366,56 @@ def _read_all(ctx: _Ctx, files: list[ImportFile], mapping, work: Path, progress)
 
 
 def _type_file(ctx: _Ctx, f: ImportFile, file_no: int, raw: str, headers, by_index, units) -> None:
-    """Create ``typed_<table>_<n>``: every canonical column typed, plus the problems of each row."""
+    """Create ``typed_<table>_<n>``: every canonical column typed, plus the problems of each row.
+
+    One pass over the raw cells, in three steps so that nothing is computed twice: each cell is
+    folded once (``f<i>``), typed once (the canonical column), and its problem derived from the
+    typed value (``_p<i>``); the list of a row's problems is only built for rows that have one."""
     spec = contract.TABLES[f.table]
     codes = load_settings()["importer"]["codes"]
     given = {col: i for i, col in by_index.items()}
-    selects, problems = [f"{file_no} AS _file", "_row"], []
+    folds = [f"{folded_sql(f'c{i}')} AS f{i}" for i in sorted(by_index)]
+    values, reasons, structs, outs = [], [], [], []
     for c in spec.columns:
         if c.name not in given:
-            selects.append(f"CAST(NULL AS {SQL_TYPE[c.kind]}) AS {c.name}")
+            outs.append(f"CAST(NULL AS {SQL_TYPE[c.kind]}) AS {c.name}")
             continue
         i = given[c.name]
-        cell = f"c{i}"
         id_type = f"c{given['id_type']}" if c.kind == "id_number" and "id_type" in given else None
-        value, problem = column_sql(c.kind, cell, unit=units.get(c.name), codes=codes.get(c.codes),
-                                    id_type=id_type)  # fmt: skip
-        selects.append(f"{value} AS {c.name}")
+        value, problem = column_sql(c.kind, f"c{i}", unit=units.get(c.name), codes=codes.get(c.codes),
+                                    id_type=id_type, folded=f"f{i}", value_ref=c.name)  # fmt: skip
+        values.append(f"CAST({value} AS {SQL_TYPE[c.kind]}) AS {c.name}")
+        outs.append(c.name)
         required = c.required and not _alternative(f.table, c.name, given, ctx.branch)
         soft = c.kind in _SOFT_KINDS and not c.required
-        reason = (
-            f"CASE WHEN {empty_sql(c.kind, cell)} THEN {q('required') if required else 'NULL'} "
-            f"ELSE {problem} END"
+        reasons.append(
+            f"CASE WHEN {empty_sql(c.kind, f'c{i}', f'f{i}')} THEN "
+            f"{q('required') if required else 'NULL'} ELSE {problem} END AS _p{i}"
         )
-        problems.append(
-            f"{{'col': {q(headers[i])}, 'reason': {reason}, 'raw': {cell}, "
-            f"'severity': {q('warning' if soft else 'error')}, 'pii': {'true' if c.pii or c.kind in ('id_number', 'phone', 'card') else 'false'}, "
-            f"'kind': {q(c.name)}}}"
+        pii = "true" if c.pii or c.kind in ("id_number", "phone", "card") else "false"
+        structs.append(
+            f"{{'col': {q(headers[i])}, 'reason': _p{i}, 'raw': c{i}, "
+            f"'severity': {q('warning' if soft else 'error')}, 'pii': {pii}, 'kind': {q(c.name)}}}"
         )
     # a row with more values than headers (an unquoted 1,234.56 split in two): never guess
-    last = headers[-1] if headers else ""
-    problems.append(
-        f"{{'col': {q(last)}, 'reason': CASE WHEN _extra IS NOT NULL THEN 'extra_values' END, "
-        f"'raw': _extra, 'severity': 'error', 'pii': false, 'kind': ''}}"
+    reasons.append("CASE WHEN _extra IS NOT NULL THEN 'extra_values' END AS _px")
+    structs.append(
+        f"{{'col': {q(headers[-1] if headers else '')}, 'reason': _px, 'raw': _extra, "
+        f"'severity': 'error', 'pii': false, 'kind': ''}}"
     )
-    plist = f"list_filter([{', '.join(problems)}], lambda p: p.reason IS NOT NULL)"
-    selects.append(f"{plist} AS _problems")
+    flags = ", ".join(r.rsplit(" AS ", 1)[1] for r in reasons)
+    plist = (
+        f"CASE WHEN COALESCE({flags}) IS NOT NULL THEN "
+        f"list_filter([{', '.join(structs)}], lambda p: p.reason IS NOT NULL) END"
+    )
     name = f"typed_{raw[4:]}"
-    ctx.con.execute(f"CREATE TABLE {name} AS SELECT {', '.join(selects)} FROM {raw}")
+    l1 = f"SELECT *{''.join(', ' + x for x in folds)} FROM {raw}"
+    l2 = f"SELECT *{''.join(', ' + x for x in values)} FROM ({l1})"
+    l3 = f"SELECT *, {', '.join(reasons)} FROM ({l2})"
+    ctx.con.execute(
+        f"CREATE TABLE {name} AS SELECT {file_no} AS _file, _row, {', '.join(outs)}, "
+        f"{plist} AS _problems FROM ({l3})"
+    )
     ctx.con.execute(f"DROP TABLE {raw}")
     ctx.typed.setdefault(f.table, []).append(name)
     ctx.cols.setdefault(f.table, set()).update(given)
