@@ -329,3 +329,22 @@ def test_more_values_than_headers_is_an_error_not_a_guess(tmp_path):
     assert report.problems[["row", "column", "reason", "value"]].values.tolist() == [
         [2, "月日均资产", "extra_values", "234.56"]
     ]
+
+
+def test_an_aum_history_file_with_several_months(tmp_path):
+    """The AUM-by-month file carries many months at once (how a bank loads its history)."""
+    roster = tmp_path / "roster.csv"
+    roster.write_text("客户号,所属机构,月日均资产\nK1,B001,300\nK2,B001,400\n", encoding="utf-8")
+    history = tmp_path / "aum.csv"
+    history.write_text(
+        "数据日期,客户号,月日均资产\n2026-08-31,K1,100\n2026-09-30,K1,200\n2026-09-30,K2,250\n",
+        encoding="utf-8",
+    )
+    report = load(tmp_path, pipeline.ImportFile(roster, "clients"),
+                  pipeline.ImportFile(history, "client_aum_monthly"))  # fmt: skip
+    assert report.ok, report.problems
+    got = table(tmp_path, "SELECT month_end, client_id, aum FROM client_aum_monthly ORDER BY 1, 2")
+    assert [(d.date().isoformat(), c, a) for d, c, a in got.values.tolist()] == [
+        ("2026-08-31", "K1", 100.0), ("2026-09-30", "K1", 200.0), ("2026-09-30", "K2", 250.0),
+        ("2026-10-31", "K1", 300.0), ("2026-10-31", "K2", 400.0),
+    ]  # fmt: skip

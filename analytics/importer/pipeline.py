@@ -717,13 +717,14 @@ def _build(ctx: _Ctx, path: Path, imported_by: str, files: list[ImportFile]) -> 
         if new(t):
             dated.append(f"SELECT COALESCE(month_end, CAST({as_of} AS DATE)) AS d FROM {new(t)}")
     con.execute(
-        "CREATE TEMP TABLE months AS SELECT date_trunc('month', d) AS m, max(d) AS d FROM ("
+        "CREATE TEMP TABLE months AS SELECT date_trunc('month', d) AS _m, max(d) AS _d FROM ("
         + (" UNION ALL ".join(dated) or "SELECT CAST(NULL AS DATE) AS d WHERE FALSE")
         + ") GROUP BY 1"
     )
 
     def month_date(expr: str) -> str:
-        return f"(SELECT d FROM months WHERE m = date_trunc('month', {expr}))"
+        # the months' columns are _m/_d so that an outer column named d is not captured
+        return f"(SELECT _d FROM months WHERE _m = date_trunc('month', {expr}))"
 
     # -- branches and RMs named anywhere
     nb = new("branches")
@@ -799,7 +800,7 @@ def _build(ctx: _Ctx, path: Path, imported_by: str, files: list[ImportFile]) -> 
             SELECT COALESCE({month_date('h.month_end')}, h.month_end) AS month_end, h.client_id,
                    h.product_id, h.balance, h.avg_balance, h.cost, h.maturity_date
             FROM {base('holdings_monthly')} h
-            WHERE NOT (date_trunc('month', h.month_end) IN (SELECT m FROM months)
+            WHERE NOT (date_trunc('month', h.month_end) IN (SELECT _m FROM months)
                        AND h.client_id IN {covered('f_holdings')})""")  # fmt: skip
     else:
         con.execute(f"CREATE TEMP TABLE f_holdings AS SELECT * FROM {base('holdings_monthly')}")
@@ -822,7 +823,7 @@ def _build(ctx: _Ctx, path: Path, imported_by: str, files: list[ImportFile]) -> 
         parts.append(
             "SELECT client_id, month_end, SUM(COALESCE(avg_balance, balance)) AS aum, "
             "SUM(balance) AS aum_month_end, 1 AS pri FROM f_holdings "
-            "WHERE date_trunc('month', month_end) IN (SELECT m FROM months) GROUP BY ALL"
+            "WHERE date_trunc('month', month_end) IN (SELECT _m FROM months) GROUP BY ALL"
         )
     if parts:
         con.execute(f"""CREATE TEMP TABLE n_aum AS SELECT client_id, month_end, aum, aum_month_end
@@ -836,7 +837,7 @@ def _build(ctx: _Ctx, path: Path, imported_by: str, files: list[ImportFile]) -> 
             SELECT COALESCE({month_date('b.month_end')}, b.month_end) AS month_end, b.client_id,
                    b.branch_id, b.rm_id, b.aum, b.aum_month_end
             FROM {base('client_aum_monthly')} b
-            WHERE NOT (date_trunc('month', b.month_end) IN (SELECT m FROM months)
+            WHERE NOT (date_trunc('month', b.month_end) IN (SELECT _m FROM months)
                        AND b.client_id IN {covered('n_aum')})""")  # fmt: skip
     else:
         con.execute(f"CREATE TEMP TABLE f_aum AS SELECT * FROM {base('client_aum_monthly')}")
