@@ -241,6 +241,7 @@ class _Ctx:
     report: ImportReport
     typed: dict[str, list[str]] = field(default_factory=dict)  # table -> typed staging tables
     cols: dict[str, set[str]] = field(default_factory=dict)  # table -> columns given by a file
+    unique: set[str] = field(default_factory=set)  # tables whose keys were checked: no repeats
 
 
 def check(files: Iterable[ImportFile], *, as_of: date, scope: Scope, branch: str | None = None,
@@ -353,7 +354,7 @@ def _read_all(ctx: _Ctx, files: list[ImportFile], mapping, work: Path, progress)
         raw = f"raw_{f.table}_{k}"
         try:
             sheet = readers.read(ctx.con, f.path, raw, source=f.name, encoding=f.encoding,
-                                 sheet=f.sheet, tmp_dir=work)  # fmt: skip
+                                 sheet=f.sheet, tmp_dir=work, temp=True)  # fmt: skip
         except readers.ImportRefused as e:
             fr.refused, fr.refused_fields = e.code, dict(e.fields)
             continue
@@ -534,18 +535,22 @@ def _check_tables(ctx: _Ctx) -> None:
                 CREATE OR REPLACE TEMP TABLE dupkeys AS
                 SELECT {kcols}, count(*) AS n FROM (SELECT {kexpr} FROM {src} WHERE {present})
                 GROUP BY ALL HAVING count(*) > 1""")  # fmt: skip
-            ctx.con.execute(f"""
-                CREATE OR REPLACE TEMP TABLE dup AS
-                SELECT _file, _row, {", ".join(spec.key)}, n,
-                       count(DISTINCT md5(CAST(({data_cols}) AS VARCHAR))) OVER w AS variants,
-                       row_number() OVER (w ORDER BY _file, _row) AS nth
-                FROM (SELECT *, {kexpr} FROM {src} WHERE {present}) t JOIN dupkeys USING ({kcols})
-                WINDOW w AS (PARTITION BY {kcols})""")  # fmt: skip
-            kcol = next(k for k in key if k != "month_end")
-            _row_problems(ctx, name, "n > 1 AND variants > 1", kcol, "duplicate_key",
-                          kcol, src="dup")  # fmt: skip
-            _row_problems(ctx, name, "n > 1 AND variants = 1 AND nth > 1", kcol,
-                          "duplicate_same", kcol, severity="warning", src="dup")  # fmt: skip
+            if not ctx.con.execute("SELECT count(*) FROM dupkeys").fetchone()[0]:
+                # every key is unique: the build need not rank (40M) rows to drop repeats
+                ctx.unique.add(name)
+            else:
+                ctx.con.execute(f"""
+                    CREATE OR REPLACE TEMP TABLE dup AS
+                    SELECT _file, _row, {", ".join(spec.key)}, n,
+                           count(DISTINCT md5(CAST(({data_cols}) AS VARCHAR))) OVER w AS variants,
+                           row_number() OVER (w ORDER BY _file, _row) AS nth
+                    FROM (SELECT *, {kexpr} FROM {src} WHERE {present}) t JOIN dupkeys USING ({kcols})
+                    WINDOW w AS (PARTITION BY {kcols})""")  # fmt: skip
+                kcol = next(k for k in key if k != "month_end")
+                _row_problems(ctx, name, "n > 1 AND variants > 1", kcol, "duplicate_key",
+                              kcol, src="dup")  # fmt: skip
+                _row_problems(ctx, name, "n > 1 AND variants = 1 AND nth > 1", kcol,
+                              "duplicate_same", kcol, severity="warning", src="dup")  # fmt: skip
         # branch of each row, for the scope check
         if "branch_id" in {c.name for c in spec.columns}:
             bexpr = f"COALESCE(t.branch_id, {branch_sql})"
@@ -675,7 +680,7 @@ def _dedup(ctx: _Ctx, table: str) -> str | None:
     if src is None:
         return None
     spec = contract.TABLES[table]
-    if not spec.key:
+    if not spec.key or table in ctx.unique:
         return f"(SELECT * EXCLUDE (_problems) FROM {src})"
     part = ", ".join(spec.key)
     return (
@@ -790,20 +795,22 @@ def _build(ctx: _Ctx, path: Path, imported_by: str, files: list[ImportFile]) -> 
             f"FROM {src_sql} s JOIN f_clients c USING (client_id)))"
         )
 
-    # -- holdings
+    # -- holdings, written straight into the snapshot (40M rows: no staging copy)
     if nh:
-        con.execute(f"""CREATE TEMP TABLE f_holdings AS
+        con.execute(f"""INSERT INTO snap.holdings_monthly BY NAME
             SELECT {month_date(f'COALESCE(month_end, CAST({as_of} AS DATE))')} AS month_end, client_id,
                    product_id, balance, avg_balance, COALESCE(cost, balance - pnl) AS cost, maturity_date
             FROM {nh}""")  # fmt: skip
-        con.execute(f"""INSERT INTO f_holdings BY NAME
+        con.execute(f"""INSERT INTO snap.holdings_monthly BY NAME
             SELECT COALESCE({month_date('h.month_end')}, h.month_end) AS month_end, h.client_id,
                    h.product_id, h.balance, h.avg_balance, h.cost, h.maturity_date
             FROM {base('holdings_monthly')} h
             WHERE NOT (date_trunc('month', h.month_end) IN (SELECT _m FROM months)
-                       AND h.client_id IN {covered('f_holdings')})""")  # fmt: skip
+                       AND h.client_id IN {covered('snap.holdings_monthly')})""")  # fmt: skip
     else:
-        con.execute(f"CREATE TEMP TABLE f_holdings AS SELECT * FROM {base('holdings_monthly')}")
+        con.execute(
+            f"INSERT INTO snap.holdings_monthly BY NAME SELECT * FROM {base('holdings_monthly')}"
+        )
 
     # -- AUM per client and month: stated (roster, AUM file) wins over holdings-derived
     stated = []
@@ -822,7 +829,7 @@ def _build(ctx: _Ctx, path: Path, imported_by: str, files: list[ImportFile]) -> 
     if nh:
         parts.append(
             "SELECT client_id, month_end, SUM(COALESCE(avg_balance, balance)) AS aum, "
-            "SUM(balance) AS aum_month_end, 1 AS pri FROM f_holdings "
+            "SUM(balance) AS aum_month_end, 1 AS pri FROM snap.holdings_monthly "
             "WHERE date_trunc('month', month_end) IN (SELECT _m FROM months) GROUP BY ALL"
         )
     if parts:
@@ -971,7 +978,7 @@ def _build(ctx: _Ctx, path: Path, imported_by: str, files: list[ImportFile]) -> 
 
     final = {
         "branches": "f_branches", "rms": "f_rms", "clients": "f_clients", "products": "f_products",
-        "holdings_monthly": "f_holdings", "client_aum_monthly": "f_aum", "transactions": "f_txn",
+        "client_aum_monthly": "f_aum", "transactions": "f_txn",
         "insurance_policies": "f_policies", "digital_activity": "f_digital",
         "contact_history": "f_contacts", "family_members": "f_family", "corp_clients": "f_corp",
         "corp_accounts": "f_corp_acc", "corp_transactions": "f_ctx",
@@ -987,7 +994,10 @@ def _build(ctx: _Ctx, path: Path, imported_by: str, files: list[ImportFile]) -> 
     tables.discard("")
     base_as_of = _base_meta(con).get("as_of") if has_base else None
     as_of_final = max(ctx.as_of.isoformat(), base_as_of or "")
-    rows = {t: int(con.execute(f"SELECT count(*) FROM snap.{t}").fetchone()[0]) for t in final}
+    rows = {
+        t: int(con.execute(f"SELECT count(*) FROM snap.{t}").fetchone()[0])
+        for t in [*final, "holdings_monthly"]
+    }
     meta = {
         "as_of": as_of_final,
         "source": "import",
