@@ -20,8 +20,16 @@ PERMISSIONS: dict[str, tuple[str, ...]] = {
 }
 
 
+# What changes the bank's data needs a logged-in person: in demo mode anybody is anybody (the URL
+# says who), so an import there would put data no login protects behind a role switcher.
+NOT_IN_DEMO = ("import", "rollback")
+
+
 def may(scope: Scope, action: str) -> bool:
-    """Whether the viewer's role may perform ``action`` (a key of ``PERMISSIONS``)."""
+    """Whether the viewer may perform ``action`` (a key of ``PERMISSIONS``): by role, and never
+    an import or rollback by a demo-mode viewer (``demo:`` ids; the CLI is an administrator)."""
+    if action in NOT_IN_DEMO and scope.viewer_id.startswith("demo:"):
+        return False
     return scope.role in PERMISSIONS.get(action, ())
 
 
@@ -105,22 +113,3 @@ def check_trainer_snapshot(scope: Scope, snapshot_source: str) -> None:
     """A trainer sees the demo snapshot only: refuse a bank's imported data."""
     if scope.role == "trainer" and snapshot_source != "demo":
         raise AccessDenied("trainer_demo_only")
-
-
-def scope_for_user(workspace, user_id: str) -> Scope | None:
-    """The scope of a logged-in user from the workspace ``users`` table, or None if unknown.
-
-    Used outside demo mode, where only the login decides who the viewer is.
-    """
-    row = workspace.query(
-        "SELECT role, branch_id, rm_id FROM users WHERE user_id = ?", [user_id]
-    ).to_dict("records")
-    if not row:
-        return None
-    role, branch_id, rm_id = row[0]["role"], row[0]["branch_id"], row[0]["rm_id"]
-    if role not in ROLES:
-        return None
-    try:
-        return Scope(role, (branch_id,) if branch_id else (), rm_id=rm_id, viewer_id=user_id)
-    except ValueError:  # e.g. a manager row without a branch
-        return None

@@ -8,6 +8,13 @@ a client was contacted recently (the planner, the invitation lists, the threshol
 Who may log: only an RM, and only for a client in their own book (the warehouse ``clients.rm_id``,
 the system of record for books, see README). A branch manager or head office reads the logs of
 their scope. Reading is filtered in SQL by the viewer's clients (``_scope_filter``).
+
+Notes are free text and may hold a client's mobile or ID number although the form asks for none.
+A note is stored as typed (the RM who wrote it keeps their own words) and every reader gets it
+through ``privacy.mask_free_text`` unless they wrote it (``logged_by`` is their ``author_id``):
+a branch manager reads an RM's note with the numbers masked. The form warns the author when a note
+holds such a number (``privacy.contains_pii``); saving is not refused, since an RM may need the
+number that a client gave for a call-back.
 """
 
 from __future__ import annotations
@@ -17,6 +24,7 @@ from datetime import date
 import pandas as pd
 
 from analytics.access import AccessDenied, Scope
+from analytics.privacy import mask_notes
 from analytics.store import Database
 
 CHANNELS = ("visit", "call", "wechat", "sms", "event")
@@ -86,9 +94,15 @@ def log_contact(
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING log_id
                 """,
                 [client_id, scope.rm_id, contact_date, channel, reason, outcome, note,
-                 scope.viewer_id or scope.rm_id, plan_id],
+                 author_id(scope), plan_id],
             ).fetchone()[0]
         )  # fmt: skip
+
+
+def author_id(scope: Scope) -> str:
+    """Who a note is written by, as ``logged_by`` records it: the viewer id (the RM id when the
+    scope has none)."""
+    return scope.viewer_id or scope.rm_id or ""
 
 
 def scope_clients(wh: Database, scope: Scope) -> list[str] | None:
@@ -118,7 +132,8 @@ def logged_contacts(
     """Contacts recorded in BranchLens for the viewer's clients, newest first (``LOG_COLUMNS``).
 
     ``client_id`` narrows to one client, ``since`` to contacts on or after a date and
-    ``reason_prefix`` to reasons starting with it (e.g. ``"invite_"`` for the campaigns)."""
+    ``reason_prefix`` to reasons starting with it (e.g. ``"invite_"`` for the campaigns). Notes
+    by anyone but the viewer come with their mobile, ID and card numbers masked."""
     where, params = _scope_filter(wh, scope)
     if client_id is not None:
         where += " AND client_id = ?"
@@ -135,6 +150,7 @@ def logged_contacts(
         params,
     )
     df["contact_date"] = pd.to_datetime(df["contact_date"]).dt.date
+    df["note"] = mask_notes(df["note"], df["logged_by"], author_id(scope))
     return df
 
 

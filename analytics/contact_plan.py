@@ -41,6 +41,7 @@ import pandas as pd
 
 from analytics import threshold
 from analytics.access import AccessDenied, Scope
+from analytics.privacy import mask_notes
 from analytics.settings import load_settings
 from analytics.snapshot import month_and_anchor
 from analytics.store import Database
@@ -688,7 +689,8 @@ def accepted_plan(
     rm_id: str | None = None,
 ) -> pd.DataFrame:
     """The accepted plan rows from ``first`` to ``last`` for the RMs in scope (``ACCEPTED_COLUMNS``),
-    each with its log if done (the first log recorded against it)."""
+    each with its log if done (the first log recorded against it); a note by anyone but the
+    viewer has its mobile, ID and card numbers masked."""
     where, params = _rm_filter(wh, scope, rm_id)
     df = ws.query(
         f"""
@@ -697,7 +699,7 @@ def accepted_plan(
             WHERE plan_id IS NOT NULL GROUP BY plan_id
         )
         SELECT p.plan_id, p.plan_day, p.rm_id, p.client_id, p.slot, p.channel, p.reason,
-               p.priority, p.detail, p.accepted_by, l.log_id, c.outcome, c.note,
+               p.priority, p.detail, p.accepted_by, l.log_id, c.outcome, c.note, c.logged_by,
                l.log_id IS NOT NULL AS done
         FROM planned_contacts p LEFT JOIN logs l USING (plan_id)
         LEFT JOIN contact_logs c ON c.log_id = l.log_id
@@ -707,6 +709,9 @@ def accepted_plan(
         [first, last, *params],
     )
     df["plan_day"] = pd.to_datetime(df["plan_day"]).dt.date
+    from analytics.contact_log import author_id  # here: contact_log is the lower layer
+
+    df["note"] = mask_notes(df["note"], df["logged_by"], author_id(scope))  # see contact_log
     return df[list(ACCEPTED_COLUMNS)]
 
 

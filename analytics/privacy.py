@@ -36,11 +36,14 @@ import pandas as pd
 __all__ = [
     "COMPOUND_SURNAMES",
     "PII_MASKERS",
+    "contains_pii",
     "mask_account",
     "mask_address",
     "mask_frame",
+    "mask_free_text",
     "mask_id_number",
     "mask_name",
+    "mask_notes",
     "mask_phone",
 ]
 
@@ -414,3 +417,116 @@ def mask_frame(df: pd.DataFrame, columns: Iterable[str] | None = None) -> pd.Dat
             else levels[0]
         )
     return out
+
+
+# --- free text ------------------------------------------------------------------------------
+# Notes typed by RMs (contact logs, grade-override reasons) may hold a client's mobile or ID
+# number. ``mask_free_text`` finds digit runs inside the text and masks the ones that are personal
+# data with the maskers above, leaving the rest of the text as typed.
+#
+# A run is digits joined by at most two separators (space, hyphen or dash, dot), optionally after a
+# +86 / 0086 prefix and ending in an ID's X check character; full-width digits count (an IME types
+# them). By the run's digits:
+#   11 starting with 1 (or 13/15 after an 86/0086 prefix) -> a mobile, mask_phone: 138****5678;
+#   18 (17 + X) or 15 with a plausible birth date         -> an ID number, mask_id_number;
+#   16 to 19 written as one number or in groups of 4      -> a card number, mask_account;
+#   any other run of 11 or more digits                     -> all but the last 4 digits masked (a
+#                                                             landline with its area code, or two
+#                                                             numbers typed with a space between).
+# Shorter runs (amounts, dates, counts, an 8-digit landline without area code) stay. When in doubt
+# the text is masked more, never less.
+
+# Full-width digits, X, plus/minus, ideographic space and dashes, one character each, so that the
+# positions found in the mapped text are the positions in the original.
+_FREE_TEXT_MAP = str.maketrans(
+    {
+        **{chr(0xFF10 + i): str(i) for i in range(10)},
+        "\uff38": "X",
+        "\uff58": "x",
+        "\uff0b": "+",
+        "\uff0d": "-",
+        "\uff0e": ".",
+        "\u3000": " ",
+        **{dash: "-" for dash in "\u2010\u2011\u2012\u2013\u2014\u2015\u2212"},
+    }
+)
+_SEP = r"[ \t\-.]{0,2}"
+_DIGIT_RUN = re.compile(
+    rf"(?<![0-9])(?:(?:\+|00)86{_SEP})?[0-9](?:{_SEP}[0-9])*(?:{_SEP}[Xx](?![A-Za-z]))?(?![0-9])"
+)
+_RUN_SEPARATORS = re.compile(r"[^0-9Xx+]")
+
+
+_ID18_PLAUSIBLE = re.compile(
+    r"[1-9][0-9]{5}(?:18|19|20)[0-9]{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12][0-9]|3[01])[0-9]{3}[0-9X]"
+)
+_ID15_PLAUSIBLE = re.compile(
+    r"[1-9][0-9]{5}[0-9]{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12][0-9]|3[01])[0-9]{3}"
+)
+_GROUP_SPLIT = re.compile(r"[ \t\-.]+")
+
+
+def _mask_run(run: str) -> str | None:
+    """The masked form of one digit run, or None when it is not personal data."""
+    compact = _RUN_SEPARATORS.sub("", run).upper()
+    digits = compact.lstrip("+")
+    national = digits[4:] if digits.startswith("0086") else digits
+    national = national[2:] if len(national) == 13 and national.startswith("86") else national
+    if len(national) == 11 and national.startswith("1") and national.isdigit():
+        return mask_phone(run)
+    if _ID18_PLAUSIBLE.fullmatch(digits) or _ID15_PLAUSIBLE.fullmatch(digits):
+        return mask_id_number(digits)
+    groups = _GROUP_SPLIT.split(run.strip())
+    if 16 <= len(digits) <= 19 and digits.isdigit() and all(len(g) == 4 for g in groups[:-1]):
+        return mask_account(digits)
+    if len(digits) >= 11:
+        return _keep_last(digits, 4)
+    return None
+
+
+def _runs(text: str) -> Iterable[tuple[int, int, str]]:
+    mapped = text.translate(_FREE_TEXT_MAP)
+    for m in _DIGIT_RUN.finditer(mapped):
+        masked = _mask_run(m.group())
+        if masked is not None:
+            yield m.start(), m.end(), masked
+
+
+def mask_free_text(text: Any) -> Any:
+    """``text`` with the mobile, ID and card numbers found inside it masked, the rest as typed:
+    ``请回电 13812345678，身份证 11010119900307123X`` -> ``请回电 138****5678，身份证
+    110101********123X``. Missing values and empty strings are returned unchanged; anything
+    else is converted with ``str()``. Never raises: on an unexpected error every digit is masked.
+    """
+    if _is_missing(text) or text == "":
+        return text
+    try:
+        text = text if isinstance(text, str) else str(text)
+        out, pos = [], 0
+        for start, end, masked in _runs(text):
+            out += [text[pos:start], masked]
+            pos = end
+        return "".join(out) + text[pos:]
+    except Exception:
+        return re.sub(r"[0-9\uff10-\uff19]", MASK, str(text))
+
+
+def contains_pii(text: Any) -> bool:
+    """Whether ``mask_free_text`` would mask something in ``text`` (a mobile, ID or card number,
+    or another run of 11 or more digits)."""
+    if _is_missing(text):
+        return False
+    try:
+        return next(iter(_runs(text if isinstance(text, str) else str(text))), None) is not None
+    except Exception:
+        return True  # as mask_free_text: when in doubt, personal data
+
+
+def mask_notes(notes: pd.Series, authors: pd.Series, viewer_id: str | None) -> pd.Series:
+    """Notes as ``viewer_id`` sees them: their own notes (``authors == viewer_id``) as typed,
+    everyone else's through ``mask_free_text``. A note without an author is masked for all."""
+    if viewer_id:
+        mine = authors.astype(object).eq(viewer_id).astype(bool)
+    else:
+        mine = pd.Series(False, index=notes.index)
+    return notes.where(mine, notes.map(mask_free_text))

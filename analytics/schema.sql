@@ -200,15 +200,8 @@ CREATE TABLE corp_accounts (
 
 -- @@WORKSPACE
 
--- People who may log in when a login is configured (outside demo mode).
-CREATE TABLE IF NOT EXISTS users (
-    user_id      VARCHAR PRIMARY KEY,
-    display_name VARCHAR NOT NULL,
-    role         VARCHAR NOT NULL,          -- head_office | manager | rm | trainer
-    branch_id    VARCHAR,                   -- for manager
-    rm_id        VARCHAR,                   -- for rm
-    created_at   TIMESTAMP NOT NULL DEFAULT current_timestamp
-);
+-- People who may log in are in the accounts file <data>/users.sqlite3 (analytics/users.py), not
+-- here: DuckDB allows one writer process, and the users CLI must work while the app runs.
 
 -- Contacts recorded by RMs in BranchLens. Survives warehouse re-imports.
 CREATE SEQUENCE IF NOT EXISTS contact_log_seq;

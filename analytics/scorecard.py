@@ -73,6 +73,7 @@ from sklearn.metrics import roc_auc_score, roc_curve
 from sklearn.model_selection import train_test_split
 
 from analytics.access import AccessDenied, Scope
+from analytics.privacy import mask_notes
 from analytics.settings import load_settings
 from analytics.store import Database
 
@@ -966,14 +967,19 @@ def _corp_scope_ids(wh: Database, scope: Scope, corp_ids) -> list[str]:
 
 def recorded_grades(ws: Database, wh: Database, scope: Scope) -> pd.DataFrame:
     """The adjustments recorded for the viewer's corporate clients, newest first
-    (``GRADE_LOG_COLUMNS``)."""
+    (``GRADE_LOG_COLUMNS``). A manual adjustment's reason is the person's own words: anyone but
+    its author reads it with mobile, ID and card numbers masked (``privacy.mask_free_text``)."""
     where, params = scope.where("c")
     ids = wh.query(f"SELECT corp_id FROM corp_clients c WHERE {where}", params)["corp_id"]
-    return ws.query(
+    df = ws.query(
         f"SELECT {', '.join(GRADE_LOG_COLUMNS)} FROM grade_overrides "
         "WHERE corp_id IN (SELECT UNNEST(?::VARCHAR[])) ORDER BY decided_at DESC, corp_id",
         [ids.tolist()],
     )
+    manual = df["rule"] == "manual"
+    authors = df["decided_by"].where(manual, scope.viewer_id)  # a rule's reason is a code
+    df["reason"] = mask_notes(df["reason"], authors, scope.viewer_id)
+    return df
 
 
 def record_rule_overrides(

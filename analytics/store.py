@@ -5,7 +5,7 @@
   and then replaces ``CURRENT`` atomically (``os.replace``), so a reader sees either the old or the
   new snapshot, never half of one. The newest ``[stores] keep_snapshots`` files are kept as backup.
 - The workspace (``<data>/workspace.duckdb``) holds what users create; a re-import never touches it.
-- The audit log (``<data>/audit.jsonl``) is append-only: one JSON object per line.
+- The audit log (``<data>/audit.jsonl``) is append-only and hash-chained (``analytics/audit.py``).
 
 A ``Database`` wraps one DuckDB connection per file and runs every query on its own cursor, which is
 what makes one cached connection safe under concurrent Streamlit sessions.
@@ -18,15 +18,14 @@ import fcntl
 import functools
 import json
 import os
-import threading
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
 import pandas as pd
 
+from analytics import filemodes
 from analytics.schema import schema_part
 from analytics.settings import ROOT, load_settings
 
@@ -236,12 +235,12 @@ def publish_snapshot(built: Path, label: str, root: Path | None = None) -> Path:
     """
     verify_snapshot(built)
     wdir = warehouse_dir(root)
-    wdir.mkdir(parents=True, exist_ok=True)
+    filemodes.private_dir(wdir.parent)  # the data folder: snapshots, workspace, accounts, audit
+    filemodes.private_dir(wdir)
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%f")
     target = wdir / f"snapshot-{stamp}-{label}.duckdb"
     os.replace(built, target)
-    with contextlib.suppress(OSError):
-        os.chmod(target, 0o600)  # snapshots hold personal data
+    filemodes.private_file(target)  # snapshots hold personal data
     if label == "import":
         (wdir / IMPORTED).touch()
     _write_current(wdir, target.name)
@@ -380,51 +379,18 @@ def open_warehouse(path: str | os.PathLike) -> Database:
 def open_workspace(path: str | os.PathLike | None = None) -> Database:
     """Open (creating if needed) the read-write workspace database and its tables."""
     path = Path(path or data_dir() / "workspace.duckdb")
-    path.parent.mkdir(parents=True, exist_ok=True)
+    # DuckDB recreates the .wal with the umask's mode at each checkpoint: the 0700 folder is what
+    # keeps it private; the files themselves are made 0600 too
+    filemodes.private_dir(path.parent)
     db = Database(path, read_only=False)
     with db.cursor() as cur:
         cur.execute(schema_part("WORKSPACE"))
+        cur.execute("CHECKPOINT")
+    filemodes.private_duckdb(path)
     return db
 
 
 # ---------------------------------------------------------------------------- audit log
 
-
-@dataclass(frozen=True)
-class AuditEvent:
-    viewer: str
-    action: str  # view | unmask | export | assign | ...
-    client_ids: tuple[str, ...] = ()
-    detail: str = ""
-
-
-class AuditLog:
-    """Append-only JSON-lines file: who viewed, unmasked or exported which client's data, when."""
-
-    _lock = threading.Lock()
-
-    def __init__(self, path: str | os.PathLike | None = None):
-        self.path = Path(path or data_dir() / "audit.jsonl")
-
-    def record(self, event: AuditEvent) -> None:
-        line = json.dumps(
-            {
-                "at": datetime.now(UTC).isoformat(timespec="seconds"),
-                "viewer": event.viewer,
-                "action": event.action,
-                "client_ids": list(event.client_ids),
-                "detail": event.detail,
-            },
-            ensure_ascii=False,
-        )
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        with self._lock, open(self.path, "a", encoding="utf-8") as f:
-            f.write(line + "\n")
-
-    def read(self) -> pd.DataFrame:
-        cols = ["at", "viewer", "action", "client_ids", "detail"]
-        if not self.path.exists():
-            return pd.DataFrame(columns=cols)
-        with open(self.path, encoding="utf-8") as f:
-            rows = [json.loads(line) for line in f if line.strip()]
-        return pd.DataFrame(rows, columns=cols)
+# The hash-chained audit log lives in analytics/audit.py; these names stay importable from here.
+from analytics.audit import AuditEvent, AuditLog  # noqa: E402, F401

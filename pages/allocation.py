@@ -7,7 +7,7 @@ import streamlit as st
 
 from analytics import allocation, client360
 from analytics.access import AccessDenied
-from ui import charts, client_list, describe, formats, meeting_sheet, needs, shell
+from ui import audit_guard, charts, client_list, describe, formats, meeting_sheet, needs, shell
 from ui.client_list import Column
 
 viewer = shell.page("allocation")
@@ -39,8 +39,10 @@ with check_tab:
             portfolio, kyc = shell.cached(allocation.client_portfolio, viewer, client_id)
             card = shell.cached(client360.client_card, viewer, client_id)
         except AccessDenied:
+            shell.audit(viewer, "view", [client_id], "allocation", once=True, outcome="refused")
             st.error(tr("client.refused"))
             st.stop()
+        shell.audit(viewer, "view", [client_id], "allocation", once=True)  # before the portfolio
         who = f"{card.name_zh if lang == 'zh' else card.name_en} ({client_id})"
     else:
         portfolio, kyc = (
@@ -189,8 +191,12 @@ with check_tab:
         ],
         tr("al.sheet_note"),
     )  # fmt: skip
-    st.download_button(tr("al.sheet"), sheet.encode("utf-8"), "meeting-sheet.html", "text/html",
-                       on_click="ignore", key="al_sheet")  # fmt: skip
+    if source == "client":  # the client's sheet is handed out only once its export is recorded
+        audit_guard.download_button(viewer, tr("al.sheet"), sheet.encode("utf-8"), "meeting-sheet.html",
+                                    "text/html", key="al_sheet", client_ids=[client_id])  # fmt: skip
+    else:  # the example or a blank household: no client's data
+        st.download_button(tr("al.sheet"), sheet.encode("utf-8"), "meeting-sheet.html", "text/html",
+                           on_click="ignore", key="al_sheet")  # fmt: skip
 
 with branch_tab:
     st.caption(tr("al.branch_help"))

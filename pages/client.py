@@ -18,7 +18,7 @@ from analytics import (
 )
 from analytics.access import AccessDenied
 from analytics.settings import tier_lines
-from ui import charts, describe, formats, needs, plan_view, shell
+from ui import charts, describe, formats, needs, notes, plan_view, shell
 
 viewer = shell.page("client")
 tr, lang = viewer.t, viewer.lang
@@ -36,9 +36,10 @@ st.query_params["client"] = client_id
 try:
     card = shell.cached(client360.client_card, viewer, client_id)
 except AccessDenied:
+    shell.audit(viewer, "view", [client_id], "client360", once=True, outcome="refused")
     st.error(tr("client.refused"))
     st.stop()
-shell.audit(viewer, "view", [client_id], "client360", once=True)
+shell.audit(viewer, "view", [client_id], "client360", once=True)  # before anything of the client
 
 if client360.may_unmask(viewer.scope, card.branch_id, card.rm_id) and st.toggle(
     tr("client.unmask")
@@ -221,6 +222,7 @@ with contacts:
             key="client_contacts",
         )  # fmt: skip
     if viewer.scope.owns(card.branch_id, card.rm_id) and viewer.scope.role == "rm":
+        notes.warning(viewer, "client_log")
         with st.form("client_log"):
             st.markdown(f"**{tr('client.log_contact')}**")
             a, b, c = st.columns(3)
@@ -240,6 +242,7 @@ with contacts:
                 except (AccessDenied, contact_log.ContactLogError) as e:
                     st.error(tr("plan.log_failed", reason=str(e)))
                 else:
+                    notes.saved("client_log", note)
                     st.rerun()
     else:
         st.caption(tr("client.log_rm_only"))

@@ -11,7 +11,7 @@ from analytics import contact_plan as cp
 from analytics.access import AccessDenied
 from analytics.contact_log import OUTCOMES, ContactLogError, contact_dates
 from analytics.settings import load_settings
-from ui import charts, client_list, formats, needs, plan_view, shell
+from ui import charts, client_list, formats, needs, notes, plan_view, shell
 
 viewer = shell.page("contact_plan")
 tr, lang = viewer.t, viewer.lang
@@ -144,6 +144,7 @@ if scope.role == "rm":
                 if st.button(tr("plan.open_client"), key=f"plan_{slot}_open"):
                     st.switch_page("pages/client.py", query_params={
                         "client": row["client_id"], "lang": lang, **client_list._as_param(viewer)})  # fmt: skip
+                notes.warning(viewer, f"plan_{slot}_done")  # after a save, the row is done
                 if row["status"] != "accepted":
                     st.caption(tr("plan.accept_first"))
                 elif bool(row["done"]):
@@ -161,6 +162,7 @@ if scope.role == "rm":
                             except (AccessDenied, ContactLogError) as e:
                                 st.error(tr("plan.log_failed", reason=str(e)))
                             else:
+                                notes.saved(f"plan_{slot}_done", note)
                                 st.rerun()
 
     # exports: the plan as shown, and the week's deep contacts as a calendar file

@@ -8,7 +8,7 @@ from analytics import corporate, scorecard
 from analytics.access import AccessDenied
 from analytics.rfm import SEGMENTS
 from analytics.settings import load_settings
-from ui import charts, corporate_view, describe, formats, needs, shell
+from ui import charts, corporate_view, describe, formats, needs, notes, shell
 
 viewer = shell.page("corporate")
 tr, lang = viewer.t, viewer.lang
@@ -131,8 +131,10 @@ with social_tab:
             try:
                 nodes, edges = corporate.neighbourhood(wh, scope, corp_id)
             except AccessDenied:
+                shell.audit(viewer, "view", [corp_id], "corp_network", once=True, outcome="refused")
                 st.error(tr("client.refused"))
             else:
+                shell.audit(viewer, "view", [corp_id], "corp_network", once=True)
                 st.markdown(f"**{tr('corp.network', name=labels[corp_id])}**")
                 st.plotly_chart(
                     corporate_view.network_figure(viewer, nodes, edges), key="corp_network_fig"
@@ -260,6 +262,8 @@ with credit_tab:
                 )
                 one = scored.iloc[[i]]
                 r = one.iloc[0]
+                if source == "demo":  # one of the bank's companies (an upload's rows are its own)
+                    shell.audit(viewer, "view", [r["corp_id"]], "corp_credit", once=True)
                 a, b, c = st.columns(3)
                 a.metric(tr("credit.score"), f"{r['score']:.0f}", border=True)
                 b.metric(tr("credit.model_grade"), r["model_grade"], border=True)
@@ -319,6 +323,7 @@ with credit_tab:
                                 st.error(tr("credit.manual_invalid"))
                             else:
                                 st.success(tr("credit.recorded", n=1))
+                                notes.warn_now(viewer, why)
                 log = scorecard.recorded_grades(ws, wh, scope)
                 if not log.empty:
                     st.markdown(f"**{tr('credit.log')}**")

@@ -5,21 +5,25 @@ from datetime import datetime
 
 import streamlit as st
 
-from analytics import access, snapshot, store
+from analytics import access, audit, snapshot, store
 from analytics.importer import mappings, pipeline
-from ui import import_view, shell
+from ui import audit_view, import_view, shell
 
 viewer = shell.page("data")
 tr, lang = viewer.t, viewer.lang
 st.title(tr("page.data"))
 st.caption(tr("imp.caption"))
 may_import = access.may(viewer.scope, "import")
-import_tab, snap_tab, tpl_tab = st.tabs(
-    [tr("imp.tab_import"), tr("imp.tab_snapshots"), tr("imp.tab_templates")]
-)
+reads_audit = viewer.scope.role in audit.READERS
+labels = [tr("imp.tab_import"), tr("imp.tab_snapshots"), tr("imp.tab_templates")]
+# the audit tab runs (and records the reading) only when it is opened, not on every visit
+tabs = st.tabs(labels + [tr("audit.tab")] * reads_audit, key="data_tabs", on_change="rerun")
+import_tab, snap_tab, tpl_tab = tabs[:3]
 
 with import_tab:
-    if not may_import:
+    if viewer.demo_mode and access.may(viewer.scope, "check_import"):
+        st.info(tr("imp.demo_no_import"))
+    elif not may_import:
         st.info(tr("imp.check_only"))
     a, b = st.columns(2)
     as_of = a.date_input(
@@ -91,3 +95,7 @@ with snap_tab:
 
 with tpl_tab:
     import_view.templates(viewer)
+
+if reads_audit and tabs[3].open:
+    with tabs[3]:
+        audit_view.show(viewer)

@@ -20,7 +20,7 @@ from analytics.contact_log import (
     logged_contacts,
 )
 from analytics.settings import load_settings
-from ui import charts, client_list, formats, needs, plan_view, shell
+from ui import charts, client_list, formats, needs, notes, plan_view, shell
 from ui.client_list import Column
 
 viewer = shell.page("invitations")
@@ -107,6 +107,7 @@ for tab, campaign in zip(tabs, inv.CAMPAIGNS, strict=True):
         if scope.role == "rm" and not members.empty:
             top = plan_view.with_clients(viewer, members.sort_values("rank").head(200))
             label = dict(zip(top["client_id"], top[names], strict=True))
+            notes.warning(viewer, f"inv_{campaign}_log")
             with st.form(f"inv_{campaign}_log"):
                 st.markdown(f"**{tr('inv.record')}**")
                 who = st.selectbox(
@@ -128,6 +129,7 @@ for tab, campaign in zip(tabs, inv.CAMPAIGNS, strict=True):
                     except (AccessDenied, ContactLogError) as e:
                         st.error(tr("plan.log_failed", reason=str(e)))
                     else:
+                        notes.saved(f"inv_{campaign}_log", note)
                         st.rerun()
         elif scope.role != "rm":
             st.caption(tr("inv.record_rm_only"))

@@ -5,7 +5,6 @@ import pytest
 
 from analytics import access
 from analytics.access import AccessDenied, Scope
-from analytics.store import open_workspace
 
 BRANCHES = ["B001", "B002"]
 RMS = {"R0001": "B001", "R0007": "B002"}
@@ -89,16 +88,29 @@ def test_trainer_sees_demo_snapshots_only():
         access.check_trainer_snapshot(Scope("trainer"), "import")
 
 
-def test_scope_for_logged_in_user(tmp_path):
-    ws = open_workspace(tmp_path / "ws.duckdb")
-    ws.execute(
-        "INSERT INTO users (user_id, display_name, role, branch_id, rm_id) VALUES "
-        "('li@bank.cn','Li','rm','B001','R0001'), ('zhao@bank.cn','Zhao','manager','B002',NULL),"
-        "('broken@bank.cn','X','manager',NULL,NULL)"
-    )
-    assert access.scope_for_user(ws, "li@bank.cn") == Scope(
-        "rm", ("B001",), rm_id="R0001", viewer_id="li@bank.cn"
-    )
-    assert access.scope_for_user(ws, "zhao@bank.cn").branch_ids == ("B002",)
-    assert access.scope_for_user(ws, "nobody@bank.cn") is None
-    assert access.scope_for_user(ws, "broken@bank.cn") is None
+def test_import_and_rollback_need_a_logged_in_person():
+    """Demo mode (anybody is anybody) may check files but never import or roll back."""
+    demo_ho = Scope("head_office", ("B001",), viewer_id="demo:head_office")
+    real_ho = Scope("head_office", ("B001",), viewer_id="ho@bank.cn")
+    demo_mgr = Scope("manager", ("B001",), viewer_id="demo:manager:B001")
+    assert [access.may(demo_ho, a) for a in ("check_import", "import", "rollback")] == [
+        True,
+        False,
+        False,
+    ]
+    assert [access.may(demo_mgr, a) for a in ("check_import", "import", "rollback")] == [
+        True,
+        False,
+        False,
+    ]
+    assert [access.may(real_ho, a) for a in ("check_import", "import", "rollback")] == [
+        True,
+        True,
+        True,
+    ]
+    rm = Scope("rm", ("B001",), rm_id="R0001", viewer_id="li@bank.cn")
+    assert [access.may(rm, a) for a in ("check_import", "import", "rollback")] == [
+        False,
+        False,
+        False,
+    ]

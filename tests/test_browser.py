@@ -7,20 +7,16 @@ BRANCHLENS_SCREENSHOTS=docs to refresh the README's screenshots.
 from __future__ import annotations
 
 import os
-import shutil
-import socket
-import subprocess
-import sys
 import time
-import urllib.request
 from pathlib import Path
 
+import live_app
 import pytest
 
 from analytics import store
 
-ROOT = Path(__file__).resolve().parent.parent
-CHROMIUM = "/usr/bin/chromium"
+ROOT = live_app.ROOT
+CHROMIUM = live_app.CHROMIUM
 
 pytestmark = pytest.mark.browser
 
@@ -31,55 +27,19 @@ if not Path(CHROMIUM).exists():
 sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def server(demo_db_path, tmp_path_factory):
     """``streamlit run app.py`` on a free loopback port over the small demo snapshot."""
     root = tmp_path_factory.mktemp("browser-data")
-    copy = root / "incoming.duckdb"
-    shutil.copy(demo_db_path, copy)
-    store.publish_snapshot(copy, "demo", root)
-    port = free_port()
-    env = {**os.environ, "BRANCHLENS_DATA": str(root)}
-    log = open(root / "streamlit.log", "w")  # noqa: SIM115 (closed after the server stops)
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless=true",
-         f"--server.port={port}", "--server.address=127.0.0.1",
-         "--browser.gatherUsageStats=false"],
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
-    )  # fmt: skip
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            urllib.request.urlopen(url + "/_stcore/health", timeout=2)
-            break
-        except OSError:
-            time.sleep(0.5)
-    else:
-        proc.kill()
-        pytest.fail("streamlit did not start: " + (root / "streamlit.log").read_text())
-    yield url
-    proc.terminate()
-    proc.wait(timeout=10)
-    log.close()
+    live_app.demo_folder(root, demo_db_path)
+    with live_app.streamlit_app(root) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
 def browser():
-    with sync_api.sync_playwright() as p:
-        b = p.chromium.launch(
-            executable_path=CHROMIUM,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                  "--disable-component-update", "--disable-sync", "--no-first-run"],
-        )  # fmt: skip
+    with live_app.chromium() as b:
         yield b
-        b.close()
 
 
 def shot(page, name: str) -> None:

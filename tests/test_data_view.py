@@ -8,6 +8,7 @@ import shutil
 from datetime import date
 from pathlib import Path
 
+import logins
 import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
@@ -15,6 +16,7 @@ from streamlit.testing.v1 import AppTest
 from analytics import store
 from analytics.access import AccessDenied, Scope
 from analytics.importer import pipeline
+from ui.i18n import EN
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
 
@@ -43,9 +45,14 @@ def data_folder(demo_db_path, tmp_path):
         os.environ["BRANCHLENS_DATA"] = old
 
 
-def open_data_view(role: str, lang: str = "en") -> AppTest:
+def open_data_view(role: str, lang: str = "en", login: bool = True) -> AppTest:
+    """The data view as ``role``: logged in with a local account (a manager of B001), or with
+    ``login=False`` in demo mode through ``as=``."""
     at = AppTest.from_file(APP, default_timeout=120)
-    at.query_params["as"] = role
+    if login:
+        logins.log_in(at, role, branch_id="B001" if role == "manager" else None)
+    else:
+        at.query_params["as"] = role
     at.query_params["lang"] = lang
     at.run()
     at.switch_page("pages/data.py")
@@ -74,7 +81,9 @@ def test_import_through_the_view_then_roll_back(data_folder):
     assert wh.scalar("SELECT SUM(aum) FROM client_aum_monthly") == 125_000 + 600_000 + 5_000
     wh.close()
     log = store.AuditLog().read()
-    assert (log["action"] == "import").sum() == 1 and current.name in log["detail"].iloc[-1]
+    imports = log[log["action"] == "import"]
+    assert len(imports) == 1 and current.name in imports["detail"].iloc[0]
+    assert imports["viewer"].iloc[0] == "head_office.all@test.bank"
 
     # the snapshot list shows both; rolling back makes the demo current again
     at = open_data_view("head_office")
@@ -113,9 +122,27 @@ def test_an_rm_cannot_open_the_import(data_folder):
         pipeline.check([], as_of=date(2026, 10, 31), scope=Scope("rm", ("B001",), "R0001"))
 
 
+def test_demo_mode_checks_files_but_never_imports(data_folder):
+    """Demo mode (no login, anybody is anybody): head office may check a file, not import it."""
+    root, demo = data_folder
+    at = open_data_view("head_office", login=False)
+    assert at.info[0].value == EN["imp.demo_no_import"]
+    at.file_uploader(key="imp_files").set_value(("roster.csv", ROSTER, "text/csv"))
+    at.run()
+    assert button(at, "imp_import").disabled and button(at, "imp_save").disabled
+    button(at, "imp_check").click()
+    at.run()
+    assert any("passed" in s.value for s in at.success)
+    assert store.current_snapshot(root) == demo
+    assert "snap_make_current" not in [b.key for b in at.button]
+    with pytest.raises(AccessDenied):
+        pipeline.load([], as_of=date(2026, 10, 31),
+                      scope=Scope("head_office", ("B001",), viewer_id="demo:head_office"))  # fmt: skip
+
+
 def test_a_trainer_checks_but_cannot_import(data_folder):
     root, demo = data_folder
-    at = open_data_view("trainer")
+    at = open_data_view("trainer", login=False)
     at.file_uploader(key="imp_files").set_value(("roster.csv", ROSTER, "text/csv"))
     at.run()
     assert button(at, "imp_import").disabled
@@ -128,7 +155,7 @@ def test_a_trainer_checks_but_cannot_import(data_folder):
 
 def test_a_trainer_demos_a_faulty_sample(data_folder):
     root, demo = data_folder
-    at = open_data_view("trainer", "zh")
+    at = open_data_view("trainer", "zh", login=False)
     at.multiselect(key="imp_samples").set_value(["clients-bad-rows.csv"])
     at.run()
     button(at, "imp_check").click()

@@ -471,3 +471,145 @@ def test_sniff_preview_csv_and_xlsx():
     assert (p.encoding, p.sheet, p.sheets, p.header_row) == (None, "客户清单", ["客户清单"], 4)
     assert len(p.rows) == 30  # the 合计 and notes rows are not data
     assert p.rows[0][12] == NUMBER_MARK + "45764.69" and p.rows[0][5] == "110101197509140997"
+
+
+# ------------------------------------------------------------------ XLSX cell grid (zip bombs)
+
+_CT = (
+    '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
+    '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
+    '<Default Extension="xml" ContentType="application/xml"/>'
+    '<Override PartName="/xl/workbook.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/>'
+    '<Override PartName="/xl/worksheets/sheet1.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/></Types>'
+)
+_RELS = (
+    '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
+    '<Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument" Target="xl/workbook.xml"/></Relationships>'
+)
+_WB = (
+    '<workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" '
+    'xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships">'
+    '<sheets><sheet name="S" sheetId="1" r:id="rId1"/></sheets></workbook>'
+)
+_WB_RELS = (
+    '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
+    '<Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet" Target="worksheets/sheet1.xml"/></Relationships>'
+)
+_NS = 'xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"'
+
+
+def workbook(
+    rows_xml: str, worksheet: str = f"<worksheet {_NS}><sheetData>{{}}</sheetData></worksheet>"
+) -> bytes:
+    """A minimal valid XLSX (one sheet 'S') whose sheetData is ``rows_xml``."""
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as z:
+        z.writestr("[Content_Types].xml", _CT)
+        z.writestr("_rels/.rels", _RELS)
+        z.writestr("xl/workbook.xml", _WB)
+        z.writestr("xl/_rels/workbook.xml.rels", _WB_RELS)
+        z.writestr("xl/worksheets/sheet1.xml", worksheet.format(rows_xml))
+    return buf.getvalue()
+
+
+def text_cell(value: str, ref: str | None = None, attrs: str = "") -> str:
+    r = f' r="{ref}"' if ref else ""
+    return f'<c{r}{attrs} t="inlineStr"><is><t>{value}</t></is></c>'
+
+
+HEADER = (
+    '<row r="1">'
+    + "".join(text_cell(h, f"{c}1") for h, c in zip(ROSTER[:3], "ABC", strict=True))
+    + "</row>"
+)
+
+
+def _ratio(data: bytes) -> float:
+    infos = zipfile.ZipFile(io.BytesIO(data)).infolist()
+    return sum(i.file_size for i in infos) / sum(i.compress_size for i in infos)
+
+
+def test_a_sparse_xlsx_of_246_kb_is_refused_before_parsing(con, tmp_path):
+    """A workbook that passes the size and ratio checks but spreads one cell per row over a
+    million rows and 702 columns: calamine would allocate the whole grid (700 million cells,
+    over 20 GB) before the first row could be read. The scan refuses it in milliseconds."""
+    body = "".join(
+        f'<row r="{r}"><c r="ZZ{r}"><v>{r % 997}</v></c></row>' for r in range(2, 1_048_576, 28)
+    )
+    data = workbook(HEADER + body)
+    assert 200_000 < len(data) < 300_000 and _ratio(data) < 100  # the older checks let it pass
+    p = write(tmp_path, "bomb.xlsx", data)
+    start = time.perf_counter()
+    with pytest.raises(readers.ImportRefused) as e:
+        readers.read(con, p, "raw")
+    elapsed = time.perf_counter() - start
+    print(f"{len(data) // 1024} KB sparse XLSX refused in {elapsed * 1000:.1f} ms: {e.value}")
+    assert e.value.code == "xlsx_grid" and e.value.fields["cols"] == 702
+    assert tables(con) == []
+    with pytest.raises(readers.ImportRefused, match="xlsx_grid"):
+        readers.sniff(data, "bomb.xlsx")
+
+
+def test_two_cells_in_opposite_corners_are_refused():
+    """1.6 KB that used to abort the whole process (calamine: 'memory allocation failed')."""
+    data = workbook(HEADER + '<row r="1048576"><c r="XFD1048576"><v>1</v></c></row>')
+    with pytest.raises(readers.ImportRefused) as e:
+        readers.sniff(data, "corner.xlsx")
+    assert e.value.code == "xlsx_grid"
+    assert (e.value.fields["rows"], e.value.fields["cols"]) == (1_048_576, 16_384)
+
+
+FAR = "XFD1048576"
+
+
+@pytest.mark.parametrize(
+    "rows_xml",
+    [
+        HEADER + f'<row><c t="s" r="{FAR}"><v>0</v></c></row>',  # r not the first attribute
+        HEADER + f'<row><c foo=">" r="{FAR}"><v>1</v></c></row>',  # a '>' in a quoted value
+        HEADER + f"<row><c r = '{FAR}'><v>1</v></c></row>",  # spaces and single quotes
+        HEADER + f'<row><c r="{FAR.lower()}"><v>1</v></c></row>',  # lower case
+        HEADER + '<row><c r="XFD0001048576"><v>1</v></c></row>',  # leading zeros
+        HEADER
+        + "<row>"
+        + "".join(f"<c><v>{i}</v></c>" for i in range(16_000))
+        + "</row>"
+        + "".join(f"<row><c><v>{i}</v></c></row>" for i in range(5_000)),
+        # cells placed by position only: one row 16,000 wide, then 5,000 rows of one cell
+    ],
+    ids=["r-later", "quoted-gt", "spaces-quotes", "lower-case", "leading-zeros", "positional"],
+)
+def test_far_cells_written_any_way_are_refused(rows_xml):
+    with pytest.raises(readers.ImportRefused, match="xlsx_grid"):
+        readers.sniff(workbook(rows_xml), "far.xlsx")
+
+
+def test_a_namespace_prefix_does_not_hide_cells():
+    sheet = (
+        '<x:worksheet xmlns:x="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+        "<x:sheetData>{}</x:sheetData></x:worksheet>"
+    )
+    rows_xml = (
+        f'<x:row r="1"><x:c r="A1"><x:v>1</x:v></x:c><x:c r="{FAR}"><x:v>1</x:v></x:c></x:row>'
+    )
+    with pytest.raises(readers.ImportRefused, match="xlsx_grid"):
+        readers.sniff(workbook(rows_xml, sheet), "prefixed.xlsx")
+
+
+def test_a_workbook_without_cell_references_still_reads(con, tmp_path):
+    """Some exporters write cells by position only (no r): the slower scan accepts them."""
+    header = "<row>" + "".join(text_cell(h) for h in ROSTER[:3]) + "</row>"
+    body = "".join(
+        "<row>" + text_cell(f"K{i}") + text_cell("张三") + text_cell("男") + "</row>"
+        for i in range(1, 51)
+    )
+    s = readers.read(con, write(tmp_path, "positional.xlsx", workbook(header + body)), "raw")
+    assert (s.rows, s.headers) == (50, ROSTER[:3])
+    assert rows(con)[0] == (2, "K1", "张三")
+
+
+def test_the_grid_limit_comes_from_settings(con, monkeypatch):
+    monkeypatch.setattr(readers, "load_settings", lambda: {"importer": {"max_xlsx_cells": 100}})
+    with pytest.raises(readers.ImportRefused) as e:
+        readers.read(con, SAMPLES / "clients-title.xlsx", "raw")
+    assert e.value.code == "xlsx_grid" and e.value.fields["limit"] == 100

@@ -14,6 +14,7 @@ import os
 from datetime import date
 from pathlib import Path
 
+import logins
 import numpy as np
 import pandas as pd
 import pytest
@@ -65,6 +66,7 @@ NAMED = {
     "corporate": ("corp_clients", "corp_transactions", "corp_accounts"),
     "settings": (),
     "data": (),
+    "users": (),  # accounts, not warehouse tables
 }  # fmt: skip
 
 
@@ -136,7 +138,7 @@ def run_page(root: Path, page_path: str, role: str, lang: str, **params) -> AppT
     """Run the app on the data folder ``root`` as ``role`` and open ``page_path``."""
     with data_folder(root):
         at = AppTest.from_file(APP, default_timeout=90)
-        at.query_params["as"] = role
+        logins.log_in_as(at, role)  # a bank's data: a logged-in person, never as=
         at.query_params["lang"] = lang
         for key, v in params.items():
             at.query_params[key] = v
@@ -193,7 +195,7 @@ def test_every_page_opens_and_names_the_missing_files(roster_app, page, role, la
 def test_a_trainer_is_refused_on_every_page(roster_app, page):
     with data_folder(roster_app):  # the page script opened directly runs the app's guard
         at = AppTest.from_file(str(Path(APP).parent / page.path), default_timeout=90)
-        at.query_params["as"] = "trainer"
+        logins.log_in(at, "trainer")
         at.query_params["lang"] = "en"
         at.run()
     assert not at.exception, [e.value for e in at.exception]

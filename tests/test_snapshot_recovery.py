@@ -10,6 +10,7 @@ import os
 from datetime import date
 from pathlib import Path
 
+import logins
 import pytest
 from streamlit.testing.v1 import AppTest
 
@@ -37,8 +38,9 @@ def bank_folder(tmp_path, monkeypatch):
 
 
 def run(lang: str = "en") -> AppTest:
+    """The app as a logged-in head office (a bank's data shows nothing without a login)."""
     at = AppTest.from_file(APP, default_timeout=120)
-    at.query_params["as"] = "head_office"
+    logins.log_in(at, "head_office")
     at.query_params["lang"] = lang
     at.run()
     return at
@@ -59,11 +61,8 @@ def test_a_damaged_current_snapshot_offers_the_last_good_one(bank_folder):
     assert "missing or damaged" in at.error[0].value
     assert september.name in at.info[0].value
     assert not at.title  # no page, no client data
-    next(b for b in at.button if b.key == "snap_restore").click()
-    at.run()
-    assert store.current_snapshot(bank_folder) == september
-    assert not at.exception and not at.error, [e.value for e in at.error]
-    assert (store.AuditLog().read()["action"] == "rollback").sum() == 1
+    assert f"rollback {september.name}" in at.code[0].value
+    assert store.current_snapshot(bank_folder) == october  # nothing switched by itself
 
 
 def test_a_missing_pointer_is_reported_not_replaced_by_the_demo(bank_folder):

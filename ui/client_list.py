@@ -10,7 +10,7 @@ import streamlit as st
 
 from analytics import client_lists, tags, value
 from analytics.settings import load_settings
-from ui import exports, formats, needs, shell
+from ui import audit_guard, exports, formats, needs, shell
 from ui.shell import Viewer
 
 # Columns where smaller is better (an ``ease`` or campaign ``rank``: 1 = first); everything else
@@ -161,8 +161,9 @@ XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def downloads(viewer: Viewer, key: str, name: str, signature, build) -> None:
-    """A two-step export: the button prepares the file and records in the audit log who exported
-    which clients; the downloads (masked, as shown) are then offered without another rerun.
+    """A two-step export: the button prepares the file (who is on it, as shown, masked); the
+    downloads are then offered without another rerun, and each download writes its record in the
+    audit log (who exported which clients into which file) before the file is made.
 
     ``build()`` returns (client_ids, table, extra) where ``extra`` maps a button label to
     (bytes, file name, MIME type) for files besides the table's CSV and XLSX (e.g. an .ics).
@@ -170,20 +171,21 @@ def downloads(viewer: Viewer, key: str, name: str, signature, build) -> None:
     """
     if st.button(viewer.t("list.export"), key=f"{key}_export"):
         client_ids, ready, extra = build()
-        shell.audit(viewer, "export", client_ids, name)
-        st.session_state[f"{key}_file"] = (signature, ready, extra)
+        event = audit_guard.event_for(viewer, "export", client_ids, name)  # branches looked up once
+        st.session_state[f"{key}_file"] = (signature, ready, extra, event)
     prepared = st.session_state.get(f"{key}_file")
     if prepared is None or prepared[0] != signature:
         return
-    _, ready, extra = prepared
+    _, ready, extra, event = prepared
     files = {
-        "CSV": (exports.csv_bytes(ready), f"{name}.csv", "text/csv"),
-        "XLSX": (exports.xlsx_bytes(ready), f"{name}.xlsx", XLSX_MIME),
+        "CSV": (lambda: exports.csv_bytes(ready), f"{name}.csv", "text/csv"),
+        "XLSX": (lambda: exports.xlsx_bytes(ready), f"{name}.xlsx", XLSX_MIME),
         **extra,
     }
     for col, (label, (data, file_name, mime)) in zip(
         st.columns([1] * len(files) + [max(1, 6 - len(files))]), files.items(), strict=False
     ):
-        col.download_button(
-            label, data, file_name, mime, on_click="ignore", key=f"{key}_{label.lower()}"
-        )
+        audit_guard.download_button(
+            viewer, label, data, file_name, mime, key=f"{key}_{label.lower()}", event=event,
+            where=col,
+        )  # fmt: skip

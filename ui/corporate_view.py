@@ -12,6 +12,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from analytics import scorecard
+from analytics.importer import readers
 from ui import charts, formats
 from ui.shell import Viewer
 
@@ -33,12 +34,17 @@ def read_upload(name: str, data: bytes) -> pd.DataFrame:
     XLSX (first sheet) as a frame. Raises ``UploadError`` for an unreadable or empty file."""
     try:
         if name.lower().endswith(".xlsx"):
-            df = pd.read_excel(io.BytesIO(data), engine="openpyxl")
+            # size, zip bomb and cell grid first: a small file must not cost minutes to parse
+            readers.check_xlsx(data)
+            df = pd.read_excel(io.BytesIO(data), engine="calamine", nrows=MAX_UPLOAD_ROWS + 1)
         else:
             try:
                 df = pd.read_csv(io.BytesIO(data), encoding="utf-8-sig")
             except UnicodeDecodeError:
                 df = pd.read_csv(io.BytesIO(data), encoding="gb18030")
+    except readers.ImportRefused as e:
+        code = "too_large" if e.code in ("too_large", "zip_bomb", "xlsx_grid") else "unreadable"
+        raise UploadError(code) from e
     except Exception as e:  # any parser failure is the same message to the user
         raise UploadError("unreadable") from e
     if df.empty or df.shape[1] < 2:

@@ -13,9 +13,9 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from analytics import store
+from analytics import filemodes, store
 from analytics.importer import contract, docs, pipeline, readers
-from ui import exports
+from ui import audit_guard, exports
 from ui.shell import Viewer
 
 UNITS = ("yuan", "wan", "yi")
@@ -169,7 +169,8 @@ def mapping_of(chosen: list[Chosen]) -> pipeline.Mapping:
 
 @contextmanager
 def spooled(chosen: list[Chosen]):
-    """The uploaded files written to a private folder (0700) for the importer, removed after."""
+    """The uploaded files written to a private folder (0700), each file 0600, for the importer;
+    removed after."""
     folder = store.warehouse_dir() / f".upload-{uuid.uuid4().hex}"
     folder.mkdir(parents=True, mode=0o700)
     try:
@@ -178,7 +179,7 @@ def spooled(chosen: list[Chosen]):
             if c.table is None or c.refused:
                 continue
             path = folder / f"{n}{Path(c.name).suffix.lower()}"
-            path.write_bytes(c.data)
+            filemodes.write_private(path, c.data)  # 0600: a bank's client file
             files.append(pipeline.ImportFile(path, c.table, c.name, c.encoding, c.sheet))
         yield files
     finally:
@@ -222,10 +223,11 @@ def show_report(viewer: Viewer, report: pipeline.ImportReport) -> None:
         df = report_frame(viewer, report)
         st.dataframe(df, hide_index=True, height=min(400, 40 + 35 * len(df)))
         a, b = st.columns(2)
-        a.download_button(tr("imp.report_csv"), exports.csv_bytes(df), "import-report.csv", "text/csv",
-                          on_click="ignore", key="imp_report_csv")  # fmt: skip
-        b.download_button(tr("imp.report_xlsx"), exports.xlsx_bytes(df, tr("imp.report")),
-                          "import-report.xlsx", on_click="ignore", key="imp_report_xlsx")  # fmt: skip
+        # the report quotes the files' rows (client data): each download is audited first
+        audit_guard.download_button(viewer, tr("imp.report_csv"), lambda: exports.csv_bytes(df),
+                                    "import-report.csv", "text/csv", key="imp_report_csv", where=a)  # fmt: skip
+        audit_guard.download_button(viewer, tr("imp.report_xlsx"), lambda: exports.xlsx_bytes(df, tr("imp.report")),
+                                    "import-report.xlsx", key="imp_report_xlsx", where=b)  # fmt: skip
 
 
 def snapshot_frame(viewer: Viewer, df: pd.DataFrame) -> pd.DataFrame:

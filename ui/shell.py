@@ -8,9 +8,14 @@ the same way as one reached through the navigation.
 
 from __future__ import annotations
 
+import contextlib
+import re
+import tomllib
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
+from pathlib import Path
+from typing import NoReturn
 
 import pandas as pd
 import streamlit as st
@@ -20,6 +25,7 @@ from analytics.access import Scope
 from ui.i18n import LANGS, lang_from_locale, t
 
 ALL_ROLES = access.ROLES
+FAVICON = Path(__file__).resolve().parent / "static" / "favicon.png"
 
 
 @dataclass(frozen=True)
@@ -78,6 +84,10 @@ PAGES: tuple[PageSpec, ...] = (
     PageSpec(
         "data", "pages/data.py", "data", "page.data", ":material/database:", "section.data",
         roles=("head_office", "manager", "trainer"),
+    ),
+    PageSpec(
+        "users", "pages/users.py", "users", "page.users", ":material/manage_accounts:",
+        "section.data", roles=("head_office", "manager"),
     ),
     PageSpec(
         "settings", "pages/settings.py", "settings", "page.settings", ":material/tune:",
@@ -147,17 +157,12 @@ def _snapshot_recovery(code: str, candidates: list[str], lang: str) -> None:
     st.error(t(f"snap.{code}", lang))
     if not candidates:
         st.info(t("snap.none_good", lang))
-        st.stop()
+        halt()
     name = candidates[0]
     st.info(t("snap.offer", lang, name=name))
-    if demo_mode():
-        if st.button(t("snap.restore", lang), key="snap_restore"):
-            store.make_current(name)
-            store.AuditLog().record(store.AuditEvent("recovery", "rollback", (), name))
-            st.rerun()
-    else:
-        st.caption(t("snap.restore_cli", lang, name=name))
-    st.stop()
+    # restoring is an administrator's step on the server: nobody is logged in at this point
+    st.code(f"python -m analytics.importer rollback {name}", language="bash")
+    halt()
 
 
 @st.cache_data(max_entries=8, show_spinner=False)
@@ -170,12 +175,42 @@ def snapshot_facts(path: str) -> tuple[dict, pd.DataFrame, pd.DataFrame]:
 # ---------------------------------------------------------------------------- viewer
 
 
-def demo_mode() -> bool:
-    """Demo mode unless a login is configured (an ``[auth]`` section in Streamlit's secrets)."""
+def _secrets_problem() -> tuple[str, int | None] | None:
+    """(file, line) of a Streamlit secrets file that exists but does not parse, else None.
+    Streamlit itself only logs a warning and carries on without secrets, which would silently
+    turn a bank's deployment into demo mode; BranchLens stops instead."""
+    from streamlit import config
+
+    for name in config.get_option("secrets.files") or ():
+        path = Path(name)
+        if not path.is_file():
+            continue
+        try:
+            tomllib.loads(path.read_text(encoding="utf-8"))
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as e:
+            m = re.search(r"line (\d+)", str(e))
+            return str(path), int(m.group(1)) if m else None
+    return None
+
+
+def login_mode() -> str:
+    """How viewers log in: 'oidc' (an ``[auth]`` section in Streamlit's secrets: st.login),
+    'local' (``[branchlens] login = "local"`` in the secrets: local accounts), or 'none'.
+    A secrets file that does not parse stops the app with a message (never demo mode)."""
+    problem = _secrets_problem()
+    if problem is not None:
+        lang = _lang()
+        st.error(t("access.secrets_broken", lang, file=problem[0], line=problem[1] or "?"))
+        halt()
     try:
-        return "auth" not in st.secrets
-    except Exception:  # no secrets file at all
-        return True
+        secrets = st.secrets.to_dict()
+    except Exception:  # no secrets file at all: nothing is configured
+        return "none"
+    if "auth" in secrets:
+        return "oidc"
+    if str((secrets.get("branchlens") or {}).get("login", "")).lower() == "local":
+        return "local"
+    return "none"
 
 
 def _lang() -> str:
@@ -190,7 +225,8 @@ def current_viewer() -> Viewer:
     lang = _lang()
     path = _current_snapshot_path(lang)
     meta, branches, rms = snapshot_facts(path)
-    is_demo = demo_mode()
+    mode = login_mode()
+    is_demo = mode == "none" and meta.get("source") == "demo"
     if is_demo:
         if "_as" not in st.session_state:
             st.session_state["_as"] = st.query_params.get("as", "trainer")
@@ -201,14 +237,21 @@ def current_viewer() -> Viewer:
         )
         st.session_state["_as"] = access.as_value(scope)
         st.query_params["as"] = st.session_state["_as"]
+    elif mode == "none":
+        # a bank's data and no login configured: nobody may be anybody, so nothing is shown
+        st.query_params.pop("as", None)
+        st.error(t("access.bank_data_needs_login", lang))
+        st.info(t("access.how_to_login", lang))
+        halt()
     else:
-        scope = _logged_in_scope(lang)
+        scope = _logged_in_scope(mode, lang)
     st.query_params["lang"] = lang
     try:
         access.check_trainer_snapshot(scope, meta.get("source", ""))
     except access.AccessDenied:
+        audit(scope, "page", detail="trainer_demo_only", once=True, outcome="refused")
         st.error(t("access.trainer_demo_only", lang))
-        st.stop()
+        halt()
     return Viewer(
         scope=scope,
         lang=lang,
@@ -219,18 +262,13 @@ def current_viewer() -> Viewer:
     )
 
 
-def _logged_in_scope(lang: str) -> Scope:
-    """Outside demo mode the viewer is the logged-in user, mapped to a role in the workspace."""
-    if not st.user.is_logged_in:
-        st.info(t("access.login_needed", lang))
-        st.button(t("access.login", lang), on_click=st.login)
-        st.stop()
-    ws = workspace()
-    scope = access.scope_for_user(ws, str(st.user.email))
-    if scope is None:
-        st.error(t("access.unknown_user", lang, user=st.user.email))
-        st.stop()
-    return scope
+def _logged_in_scope(mode: str, lang: str) -> Scope:
+    """Outside demo mode the viewer is the logged-in user, mapped to a role in the accounts
+    file (``ui/login.py``); nothing in the URL changes who it is."""
+    st.query_params.pop("as", None)
+    from ui import login  # it imports analytics.users, which demo mode never needs
+
+    return login.login_form(lang) if mode == "local" else login.oidc_scope(lang)
 
 
 @st.cache_resource(show_spinner=False)
@@ -240,18 +278,81 @@ def workspace() -> store.Database:
 
 
 def main() -> None:
-    """The whole app: page config, viewer, navigation by role, sidebar, then the chosen page."""
-    st.set_page_config(
-        page_title="BranchLens", page_icon=":material/account_balance:", layout="wide"
-    )
+    """The whole app: page config, viewer, navigation by role, sidebar, then the chosen page.
+    An uncaught error anywhere in it shows a reference id, never its details (``ui/errors.py``)."""
+    from ui import errors
+
+    with errors.guard(_lang):
+        _main()
+
+
+def _main() -> None:
+    # a local file: a ``:material/...:`` page icon is fetched from fonts.gstatic.com, which a
+    # bank's intranet cannot reach
+    st.set_page_config(page_title="BranchLens", page_icon=str(FAVICON), layout="wide")
     viewer = current_viewer()
-    nav = st.navigation(navigation(viewer))
+    nav = st.navigation(navigation(viewer), expanded=True)  # the data and users pages too
+    asked = requested_page(st.context.url)
+    if asked is not None and viewer.scope.role not in asked.roles:
+        # a URL naming a page outside the role's navigation (Streamlit alone would quietly run
+        # the first page instead): refused, and recorded as a refused attempt
+        sidebar(viewer)
+        audit(viewer, "page", detail=asked.id, once=True, outcome="refused")
+        st.error(viewer.t("access.page_refused"))
+        st.stop()
     sidebar(viewer)
     st.session_state["_in_app"] = True
     try:
         nav.run()
     finally:
         st.session_state["_in_app"] = False
+
+
+def halt(navigation_done: bool = False) -> NoReturn:
+    """``st.stop()`` for a screen shown before the viewer is known (a refusal, a configuration or
+    snapshot problem; the login form calls ``hide_navigation`` itself, first): the pages are
+    registered without being shown, so that Streamlit does not list the ``pages/`` folder's files
+    beside it, and the sidebar offers the language switch alone."""
+    if not navigation_done:
+        with contextlib.suppress(Exception):  # the message is on screen already; never hide it
+            hide_navigation()
+    st.stop()
+
+
+def hide_navigation() -> None:
+    """Register every page, hidden, and put the language switch alone in the sidebar. A screen
+    with a form calls it before the form: registered after it, Streamlit reruns the script once
+    more, and the form's answer (a wrong password, say) would vanish with that rerun."""
+    root = Path(__file__).resolve().parent.parent  # absolute: a page script may be the main one
+    st.navigation(
+        [st.Page(root / p.path, title=p.id, url_path=p.url_path, default=i == 0)
+         for i, p in enumerate(PAGES)],
+        position="hidden",
+    )  # fmt: skip
+    with st.sidebar:
+        _language_switch(_lang())
+
+
+def _language_switch(lang: str) -> None:
+    st.segmented_control(
+        t("sidebar.language", lang),
+        options=list(LANGS),
+        format_func=lambda code: t("lang.name", code),
+        default=lang,
+        key="lang_widget",
+        on_change=_set_lang,
+    )
+
+
+def requested_page(url: str | None) -> PageSpec | None:
+    """The page a browser URL names (``https://host/base/data?x=1`` -> the data page), or None
+    for the first page, an unknown path or no URL."""
+    from urllib.parse import urlparse
+
+    if not url:
+        return None
+    last = urlparse(url).path.rstrip("/").rpartition("/")[2]
+    return next((p for p in PAGES if p.url_path == last), None)
 
 
 def page(page_id: str) -> Viewer:
@@ -261,11 +362,13 @@ def page(page_id: str) -> Viewer:
     (Streamlit still knows the ``pages/`` folder then). The guard notices and runs the app itself,
     so the visitor gets the same navigation, sidebar and role checks as everyone else.
     """
+    audit_gate()  # before anything is rendered
     if not st.session_state.get("_in_app"):
         main()
         st.stop()
     viewer = current_viewer()
     if viewer.scope.role not in PAGES_BY_ID[page_id].roles:
+        audit(viewer, "page", detail=page_id, once=True, outcome="refused")
         st.error(viewer.t("access.page_refused"))
         st.stop()
     return viewer
@@ -294,14 +397,7 @@ def _role_label(scope: Scope, lang: str, branches: pd.DataFrame, rms: pd.DataFra
 def sidebar(viewer: Viewer) -> None:
     """Language switch, the demo role switcher and the snapshot's as-of month."""
     with st.sidebar:
-        st.segmented_control(
-            t("sidebar.language", viewer.lang),
-            options=list(LANGS),
-            format_func=lambda code: t("lang.name", code),
-            default=viewer.lang,
-            key="lang_widget",
-            on_change=_set_lang,
-        )
+        _language_switch(viewer.lang)
         if viewer.demo_mode:
             _, branches, rms = snapshot_facts(viewer.snapshot_path)
             options = ["trainer", "head_office"]
@@ -330,6 +426,10 @@ def sidebar(viewer: Viewer) -> None:
             meta, _, _ = snapshot_facts(viewer.snapshot_path)
             when = (meta.get("created_at") or "")[:10]
             st.caption(f"**{t('sidebar.bank_data', viewer.lang, date=when)}**")
+        if not viewer.demo_mode:
+            from ui import login
+
+            login.logout_button(viewer.lang)
 
 
 def _set_lang() -> None:
@@ -364,16 +464,31 @@ def navigation(viewer: Viewer) -> dict[str, list]:
 # ---------------------------------------------------------------------------- audit
 
 
-def audit(viewer: Viewer, action: str, client_ids=(), detail: str = "", once: bool = False) -> None:
-    """Append to the audit log who viewed, unmasked or exported which clients' data. With
-    ``once``, the same event is recorded once per browser session (not on every rerun)."""
-    event = store.AuditEvent(viewer.scope.viewer_id, action, tuple(client_ids), detail)
-    if once:
-        seen = st.session_state.setdefault("_audited", set())
-        if event in seen:
-            return
-        seen.add(event)
-    store.AuditLog().record(event)
+def audit(
+    viewer: Viewer | Scope,
+    action: str,
+    client_ids=(),
+    detail: str = "",
+    once: bool = False,
+    outcome: str = "ok",
+    branch_ids=(),
+) -> None:
+    """Record in the audit log who viewed, unmasked or exported which clients' data (or was
+    refused: ``outcome="refused"``), BEFORE the page shows it. If the record cannot be written the
+    run stops with ``audit.failed`` and so does every later run of the session, until the log is
+    writable again (``audit_gate``). With ``once``, a view is recorded once while it stays on
+    screen, not on every rerun. ``viewer`` may be a bare ``Scope`` where no viewer exists yet;
+    ``branch_ids`` adds branches the record is about (the clients' are looked up)."""
+    from ui import audit_guard  # it imports this module
+
+    audit_guard.write(viewer, action, client_ids, detail, once, outcome, branch_ids)
+
+
+def audit_gate() -> None:
+    """The first line of ``page()``: a session whose audit record failed sees nothing more."""
+    from ui import audit_guard
+
+    audit_guard.gate()
 
 
 # ---------------------------------------------------------------------------- cached analytics

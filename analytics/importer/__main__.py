@@ -90,12 +90,13 @@ def print_report(report: pipeline.ImportReport, lang: str, out=sys.stdout) -> No
 
 
 def write_report(report: pipeline.ImportReport, path: str, lang: str) -> None:
-    """The problems as CSV (utf-8-sig, opens right in Chinese Excel) or XLSX."""
+    """The problems as CSV (utf-8-sig, opens right in Chinese Excel) or XLSX, formula cells
+    neutralised: the values quoted come from the bank's files (ui/exports.py, no streamlit)."""
+    from ui import exports
+
     df = report_frame(report, lang)
-    if path.lower().endswith(".xlsx"):
-        df.to_excel(path, index=False)
-    else:
-        df.to_csv(path, index=False, encoding="utf-8-sig")
+    data = exports.xlsx_bytes(df) if path.lower().endswith(".xlsx") else exports.csv_bytes(df)
+    Path(path).write_bytes(data)
 
 
 def report_frame(report: pipeline.ImportReport, lang: str) -> pd.DataFrame:

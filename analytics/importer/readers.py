@@ -33,7 +33,9 @@ an empty line. A lone carriage return inside a line of a LF file is not supporte
 XLSX (and legacy XLS) through python-calamine: formulas are never evaluated (the cached value is
 read), numeric cells arrive as ``NUMBER_MARK`` + their text so that an ID number Excel turned into a
 number is recognised, dates as ISO text. An XLSX is a zip: its central directory is checked against
-the size and ratio limits before any parsing (zip bomb). Error cells (#N/A) read as empty.
+the size and ratio limits before any parsing (zip bomb), then its sheets are scanned for the cell
+grid calamine would allocate (``_check_grid``: a few cells far apart make a huge one). Error cells
+(#N/A) read as empty.
 """
 
 from __future__ import annotations
@@ -42,11 +44,13 @@ import codecs
 import contextlib
 import csv
 import datetime as dt
+import functools
 import io
 import os
 import re
 import tempfile
 import zipfile
+import zlib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -88,8 +92,8 @@ _GROUP_SUFFIX_RE = re.compile(r"(情况|信息|明细|数据|类别|类|合计|�
 
 class ImportRefused(Exception):
     """The whole file is refused. ``code`` is a short code ('credentials_column', 'too_large',
-    'zip_bomb', 'unreadable', 'no_header', 'no_sheet', 'encoding', 'empty'); ``fields`` a dict for
-    the message (column=, limit_mb=, encoding=, …). It never carries a data value."""
+    'zip_bomb', 'xlsx_grid', 'unreadable', 'no_header', 'no_sheet', 'encoding', 'empty'); ``fields``
+    a dict for the message (column=, limit_mb=, encoding=, …). It never carries a data value."""
 
     def __init__(self, code: str, **fields):
         self.code = code
@@ -130,6 +134,8 @@ class Limits:
     max_unpacked_bytes: int
     max_ratio: float
     header_scan_rows: int
+    max_cells: int = 20_000_000
+    max_sparsity: float = 20.0
 
 
 def limits(settings: dict | None = None) -> Limits:
@@ -140,6 +146,8 @@ def limits(settings: dict | None = None) -> Limits:
         max_unpacked_bytes=int(float(s.get("max_xlsx_unpacked_mb", 1024)) * MIB),
         max_ratio=float(s.get("max_xlsx_ratio", 100)),
         header_scan_rows=int(s.get("header_scan_rows", 30)),
+        max_cells=int(float(s.get("max_xlsx_cells", 20_000_000))),
+        max_sparsity=float(s.get("max_xlsx_sparsity", 20)),
     )
 
 
@@ -257,6 +265,15 @@ def read(
         raise
 
 
+def check_xlsx(data: bytes) -> None:
+    """The checks ``read()`` makes on an XLSX before anything parses it (size, zip bomb, cell
+    grid), for other readers of uploaded workbooks (the corporate view's scorecard upload).
+    Raises ``ImportRefused``."""
+    lim = limits()
+    _check_size(len(data), lim)
+    _check_zip(io.BytesIO(data), lim)
+
+
 # ----------------------------------------------------------------------------------------------
 # File kind, size, zip bomb
 # ----------------------------------------------------------------------------------------------
@@ -313,6 +330,158 @@ def _check_zip(src: Path | io.BytesIO, lim: Limits) -> None:
         )
     if not any(i.filename == "[Content_Types].xml" for i in infos):
         raise ImportRefused("unreadable", reason="not_xlsx")
+    try:
+        with zipfile.ZipFile(src) as zf:
+            for info in infos:
+                _check_grid(zf, info, lim)
+    except (zipfile.BadZipFile, zlib.error, OSError, ValueError, EOFError) as e:
+        raise ImportRefused("unreadable", reason="bad_zip") from e
+    finally:
+        if isinstance(src, io.BytesIO):
+            src.seek(0)
+
+
+# calamine places a sheet's cells in one dense grid from its first to its last cell, 32 bytes a
+# cell, before the first row can be read: two cells at A1 and XFD1048576 (a 2 KB file that passes
+# the size and ratio checks) ask for 17 billion cells and abort the process. So every member of
+# the zip is scanned for cell positions first (streaming; the unpacked size is bounded above):
+# a sheet whose grid would exceed ``max_xlsx_cells``, or ``max_xlsx_sparsity`` times the cells
+# it holds (above ``_GRID_FLOOR``), is refused. The fast path reads cells written as
+# ``<c r="B7"`` (Excel, openpyxl, xlsxwriter: r first) with plain byte counts and searches; any
+# other spelling (no r, r elsewhere in the tag, quotes, namespace prefixes) takes a slower scan
+# that bounds positional cells as calamine places them (the next row, the next column).
+XLSX_MAX_ROWS, XLSX_MAX_COLS = 1_048_576, 16_384
+_GRID_FLOOR = 1_000_000  # a grid this small is always accepted (about 32 MB in calamine)
+_FAST_REF = b'<c r="'
+_PREFIXED = re.compile(rb"<[A-Za-z_][\w.-]*:(?:c|row)[\s/>]")
+_FAST_LETTERS = re.compile(rb'<c r="([A-Za-z]{1,3})[0-9]')
+_FAST_ROWS = re.compile(rb'<c r="[A-Za-z]{1,3}([0-9]{1,7})"')
+
+
+@functools.lru_cache(maxsize=8)
+def _fast_odd(digits: int) -> re.Pattern:
+    """A '<c' that is neither a longer name (<col>, <cfRule>) nor a plain <c r="B7" whose row
+    has at most ``digits`` digits."""
+    return re.compile(rb'<c(?![A-Za-z]| r="[A-Za-z]{1,3}[0-9]{1,%d}")' % digits)
+
+
+_TAG_PREFIX = rb"<(?:[A-Za-z_][\w.-]*:)?"
+_ATTRS = rb"""(?:[^>"']|"[^"]*"|'[^']*')*?"""  # attributes, a quoted value as one unit
+_R_ATTR = rb"(?<![\w:.-])r\s*=\s*"
+_ANY_REF = re.compile(_R_ATTR + rb"""["']([A-Za-z]*)([0-9]+)["']""")
+_ANY_CELL = re.compile(_TAG_PREFIX + rb"c[\s/>]")
+_ANY_ROW = re.compile(_TAG_PREFIX + rb"row[\s/>]")
+_CELL_WITH_R = re.compile(_TAG_PREFIX + rb"c\s" + _ATTRS + _R_ATTR)
+_ROW_WITH_R = re.compile(_TAG_PREFIX + rb"row\s" + _ATTRS + _R_ATTR)
+
+
+def _col_number(letters: bytes) -> int:
+    n = 0
+    for ch in letters.upper():
+        n = n * 26 + ch - 64
+    return n
+
+
+def _pieces(zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> Iterator[bytes]:
+    """The member's bytes in pieces that each end just before a '<', so no tag is split."""
+    carry = b""
+    with zf.open(info) as f:
+        while chunk := f.read(CHUNK_BYTES):
+            data = carry + chunk
+            cut = data.rfind(b"<")
+            if cut <= 0:
+                carry = data
+                continue
+            carry = data[cut:]
+            yield data[:cut]
+    if carry:
+        yield carry
+
+
+def _grid_limit(cells: int, lim: Limits) -> int:
+    return min(lim.max_cells, max(_GRID_FLOOR, int(lim.max_sparsity * cells)))
+
+
+def _refuse_grid(rows: int, cols: int, cells: int, lim: Limits) -> None:
+    raise ImportRefused(
+        "xlsx_grid", rows=rows, cols=cols, cells=cells, limit=lim.max_cells,
+        sparsity=lim.max_sparsity,
+    )  # fmt: skip
+
+
+def _check_grid(zf: zipfile.ZipFile, info: zipfile.ZipInfo, lim: Limits) -> None:
+    """Refuse the workbook if this member, read as a sheet, makes too large a grid.
+
+    One pass: cells counted, columns found exactly, rows bounded by the digits of the last cell's
+    row in each piece (rows ascend in files as written; a longer row number elsewhere in the piece
+    is found by the same search that validates the cells, and that piece's rows are then read one
+    by one). Only when that bound is over the limit are the rows read exactly, in a second pass."""
+    if info.is_dir() or info.file_size == 0:
+        return
+    cells = max_col = row_bound = 0
+    for piece in _pieces(zf, info):
+        prefixed = b":c" in piece or b":row" in piece
+        if b"<c" not in piece and not prefixed:
+            continue
+        if prefixed and _PREFIXED.search(piece):
+            return _check_grid_slow(zf, info, lim)
+        last = piece.rfind(_FAST_REF)
+        last_row = _FAST_ROWS.match(piece, last) if last >= 0 else None
+        digits = len(last_row.group(1)) if last_row else 7
+        if _fast_odd(digits).search(piece):
+            if digits == 7 or _fast_odd(7).search(piece):  # not a plain cell: the slow scan
+                return _check_grid_slow(zf, info, lim)
+            row_bound = max(row_bound, *(int(x) for x in _FAST_ROWS.findall(piece)))
+        elif last_row:
+            row_bound = max(row_bound, 10**digits - 1)
+        if last_row:
+            cells += piece.count(_FAST_REF)
+            max_col = max(max_col, *(_col_number(x) for x in set(_FAST_LETTERS.findall(piece))))
+    if not cells:
+        return
+    limit = _grid_limit(cells, lim)
+    if max_col > XLSX_MAX_COLS:
+        _refuse_grid(row_bound, max_col, cells, lim)
+    if row_bound * max_col <= limit:
+        return
+    max_row = max(
+        (int(x) for piece in _pieces(zf, info) for x in _FAST_ROWS.findall(piece)), default=0
+    )
+    if max_row > XLSX_MAX_ROWS or max_row * max_col > limit:
+        _refuse_grid(max_row, max_col, cells, lim)
+
+
+def _check_grid_slow(zf: zipfile.ZipFile, info: zipfile.ZipInfo, lim: Limits) -> None:
+    """``_check_grid`` for cells written any other way: every r attribute, and an upper bound
+    for the cells and rows placed by position (calamine: the next column, the next row)."""
+    cells = cells_r = rows = rows_r = 0
+    max_row = max_col = widest = 0
+    in_row = 0  # cells so far in the row that the last piece ended in
+    for piece in _pieces(zf, info):
+        for letters, digits in _ANY_REF.findall(piece):
+            row = int(digits) if len(digits) <= 8 else XLSX_MAX_ROWS + 1
+            max_row = max(max_row, row)
+            if letters:
+                max_col = max(max_col, _col_number(letters) if len(letters) <= 4 else 10**6)
+        cells += len(_ANY_CELL.findall(piece))
+        cells_r += len(_CELL_WITH_R.findall(piece))
+        rows_r += len(_ROW_WITH_R.findall(piece))
+        segments = _ANY_ROW.split(piece)
+        rows += len(segments) - 1
+        counts = [len(_ANY_CELL.findall(seg)) for seg in segments]
+        counts[0] += in_row
+        widest = max(widest, *counts)
+        in_row = counts[-1]
+    if cells == 0:
+        return
+    col_bound = max_col + (widest if cells > cells_r else 0)
+    row_bound = max_row + (rows if rows > rows_r else 0)
+    if (
+        max_row > XLSX_MAX_ROWS
+        or max_col > XLSX_MAX_COLS
+        or row_bound * col_bound > _grid_limit(cells, lim)
+    ):
+        _refuse_grid(row_bound, col_bound, cells, lim)
 
 
 # ----------------------------------------------------------------------------------------------
