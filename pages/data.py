@@ -40,7 +40,7 @@ with import_tab:
     uploads = st.file_uploader(tr("imp.files"), type=["csv", "xlsx", "txt"], accept_multiple_files=True,
                                key="imp_files", help=tr("imp.files_help"))  # fmt: skip
     samples = st.multiselect(tr("imp.samples"), import_view.sample_files(), key="imp_samples",
-                             help=tr("imp.samples_help"))  # fmt: skip
+                             help=tr("imp.samples_help"), placeholder=tr("imp.samples_pick"))  # fmt: skip
     saved = mappings.saved_mapping(shell.workspace())
     files_in = [*(uploads or []), *(import_view.sample(name) for name in samples)]
     chosen = [import_view.file_panel(viewer, u, saved, n) for n, u in enumerate(files_in)]
