@@ -10,24 +10,71 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 ROLES = ("head_office", "manager", "rm", "trainer")
+EVERYONE = ROLES
 
-# Who may do what beyond reading their scope. A manager's import or rollback is further limited
-# to their own branch by the importer.
+# Who may do what: the one table. Whether a role may do something is always asked here,
+# ``may(scope, action)`` (pages: ``ui/shell.py`` reads ``PageSpec.roles`` from the ``page:<id>``
+# rows). A row says which roles may; what else limits the action (own branch, own client, a
+# setting) is said next to it and checked where the action is carried out, by the function named
+# there. Which rows a role reads (its branch, its book) is ``Scope.where`` / ``Scope.owns`` below.
 PERMISSIONS: dict[str, tuple[str, ...]] = {
+    # the views (DESIGN.md §4): a role not listed neither sees the page nor may open its URL
+    "page:overview": EVERYONE,
+    "page:segmentation": EVERYONE,
+    "page:threshold": EVERYONE,
+    "page:seniors": EVERYONE,
+    "page:high_end": EVERYONE,
+    "page:allocation": EVERYONE,
+    "page:client": EVERYONE,
+    "page:contact_plan": EVERYONE,
+    "page:invitations": EVERYONE,
+    "page:corporate": EVERYONE,
+    "page:data": ("head_office", "manager", "trainer"),
+    "page:users": ("head_office", "manager"),
+    "page:settings": EVERYONE,
+    # data: a manager's import or rollback is limited to their own branch (analytics.importer)
     "import": ("head_office", "manager"),
     "check_import": ("head_office", "manager", "trainer"),  # a check changes nothing
     "rollback": ("head_office", "manager"),
+    # a bank's imported snapshot: a trainer sees the demo only (check_trainer_snapshot)
+    "see_bank_data": ("head_office", "manager", "rm"),
+    # the audit log: head office all of it, a manager their branch's records (analytics.audit)
+    "read_audit": ("head_office", "manager"),
+    # accounts: a manager only the RMs of their own branch (analytics.users)
+    "manage_users": ("head_office", "manager"),
+    # personal data in clear: the client's own RM, when [privacy] owner_may_unmask
+    # (analytics.client360.may_unmask)
+    "unmask": ("rm",),
+    # a contact (plan, invitation or client view) with one of the RM's own clients
+    # (analytics.contact_log.log_contact)
+    "log_contact": ("rm",),
+    # the RM's own day or week plan (analytics.contact_plan.accept_plan)
+    "accept_plan": ("rm",),
+    # RM adoption of high-end clients, within the viewer's branches (analytics.adoption)
+    "accept_adoption": ("head_office", "manager"),
+    # credit-scorecard grade adjustments (rule overrides, a hand-set grade with its reason), for
+    # the viewer's corporate clients (analytics.scorecard)
+    "set_grade": ("head_office", "manager", "trainer"),
 }
 
 
 # What changes the bank's data needs a logged-in person: in demo mode anybody is anybody (the URL
 # says who), so an import there would put data no login protects behind a role switcher.
-NOT_IN_DEMO = ("import", "rollback")
+NOT_IN_DEMO = ("import", "rollback", "manage_users")
 
 
-def may(scope: Scope, action: str) -> bool:
-    """Whether the viewer may perform ``action`` (a key of ``PERMISSIONS``): by role, and never
-    an import or rollback by a demo-mode viewer (``demo:`` ids; the CLI is an administrator)."""
+def roles_for(action: str) -> tuple[str, ...]:
+    """The roles the table lets do ``action`` (a key of ``PERMISSIONS``; KeyError otherwise, so
+    a page or an action missing from the table is noticed, not silently refused)."""
+    return PERMISSIONS[action]
+
+
+def may(scope: Scope | None, action: str) -> bool:
+    """Whether the viewer may perform ``action`` (a key of ``PERMISSIONS``; an unknown action is
+    refused): by role, and never an import, a rollback or an account change by a demo-mode
+    viewer (``demo:`` ids; the CLI is an administrator). No scope: nobody."""
+    if scope is None:
+        return False
     if action in NOT_IN_DEMO and scope.viewer_id.startswith("demo:"):
         return False
     return scope.role in PERMISSIONS.get(action, ())
@@ -111,5 +158,5 @@ def as_value(scope: Scope) -> str:
 
 def check_trainer_snapshot(scope: Scope, snapshot_source: str) -> None:
     """A trainer sees the demo snapshot only: refuse a bank's imported data."""
-    if scope.role == "trainer" and snapshot_source != "demo":
+    if snapshot_source != "demo" and not may(scope, "see_bank_data"):
         raise AccessDenied("trainer_demo_only")

@@ -39,7 +39,7 @@ from datetime import date
 import duckdb
 import pandas as pd
 
-from analytics.access import AccessDenied, Scope
+from analytics.access import AccessDenied, Scope, may
 from analytics.settings import load_settings
 from analytics.snapshot import month_and_anchor
 from analytics.store import AuditEvent, AuditLog, Database
@@ -56,7 +56,6 @@ LOAD_COLUMNS = [
     "over_capacity",
 ]
 PROPOSAL_COLUMNS = ["client_id", "branch_id", "tier", "aum", "from_rm", "to_rm", "reason"]
-ACCEPT_ROLES = ("manager", "head_office")
 
 
 # ---------------------------------------------------------------------------- helpers
@@ -332,12 +331,12 @@ def accept_assignment(
     record one ``AuditEvent(viewer, 'assign', client_ids, detail)`` when ``audit`` is given.
 
     ``accepted_by`` is the accepting viewer's Scope: only a branch manager or head office may
-    accept (``AccessDenied`` otherwise), and every row must lie in the scope's branches. The
-    viewer id (``scope.viewer_id``, else the role) is stored in ``accepted_by``. Nothing is written
+    accept (``may(scope, "accept_adoption")``; ``AccessDenied`` otherwise), and every row must
+    lie in the scope's branches. The viewer id (``scope.viewer_id``, else the role) is stored in ``accepted_by``. Nothing is written
     when any check fails or any insert errors (rolled back). Returns the number of rows saved.
     """
     scope = accepted_by
-    if not isinstance(scope, Scope) or scope.role not in ACCEPT_ROLES:
+    if not isinstance(scope, Scope) or not may(scope, "accept_adoption"):
         raise AccessDenied("assign_manager_only")
     if proposal is None or proposal.empty:
         return 0

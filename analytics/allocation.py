@@ -12,10 +12,11 @@ in settings.toml:
   ``target_band`` for the client's risk level;
 - ``pockets``: the four-pocket split (spend / protect / grow / preserve) against its targets;
 - ``findings``: what is out of balance, each with a code, a severity and the fields its message
-  needs (the view translates ``alloc.finding.<code>``);
-- ``propose_moves`` / ``apply_moves``: rebalancing moves into suitable products on the shelf. A
-  move group that would raise the number of findings is dropped, so the findings after the moves
-  are never more than before.
+  needs (the view translates ``find.<code>``; a move's reason is a finding code too);
+- ``propose_moves`` / ``apply_moves``: a move (or step) for every finding kind, into suitable
+  products on the shelf (see ``propose_moves``). A move group that would raise the number of
+  findings, or add a finding more severe than every one it removes, is dropped, so the findings
+  after the moves are never more than before.
 
 ``branch_findings`` / ``finding_members`` apply the same rules to every client in scope at once
 (vectorised in pandas over the latest month-end holdings).
@@ -23,14 +24,21 @@ in settings.toml:
 Rules at thresholds: a finding needs the value strictly beyond its line (a share *above*
 ``concentration_max_share`` / ``over_saving_max_share``, a spend pocket strictly *below*
 ``liquidity_min_months`` x monthly spending, an assessment *more than* ``[kyc]
-risk_assessment_valid_days`` old, a score strictly outside its band). Protection gap: at least
-``protection_min_children`` children and no position in ``protection_categories``.
+risk_assessment_valid_days`` old, a score strictly outside its band, a pocket's share more than
+``pocket_tolerance`` from its target). Protection gap: at least ``protection_min_children``
+children and no position in ``protection_categories``. Pockets are checked only where the
+liquidity need (``liquidity_comfortable_months`` of spending) fits within the spend pocket's line
+(its target + ``pocket_tolerance``): a smaller household's money is its spending money.
+
+A portfolio may carry a ``maturity_date`` column (term products): a term deposit or bond maturing
+within ``maturity_horizon_days`` of ``KYC.as_of`` is never broken early by a move.
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from collections import Counter
+from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 
 import pandas as pd
@@ -51,11 +59,16 @@ FINDING_CODES = (
     "liquidity_cover",
     "over_saving",
     "protection_gap",
+    "pocket_imbalance",
     "safety_low",
     "return_high",
     "return_low",
     "liquidity_low",
 )
+# What a move is: ``switch`` sells part of a position and buys a shelf product; ``reassess`` (redo
+# the risk assessment first) and ``gather`` (no holdings with us: find out where the money is) are
+# steps without money.
+MOVE_KINDS = ("switch", "reassess", "gather")
 _EPS = 1e-9
 
 
@@ -79,17 +92,28 @@ class Finding:
 
 @dataclass(frozen=True)
 class Move:
-    """Sell ``amount`` of the position ``from_name`` and buy shelf product ``to_product_id``."""
+    """``kind`` 'switch': sell ``amount`` of the position ``from_name`` and buy shelf product
+    ``to_product_id`` (``early``: a term deposit or bond withdrawn before its maturity). The steps
+    'reassess' and 'gather' move no money (amount 0, no products). ``after_reassessment``: the move
+    waits for the re-assessment that comes first, and assumes client level ``level``."""
 
     from_name: str
-    to_product_id: str
+    to_product_id: str | None
     to_name: str
-    to_category: str
+    to_category: str | None
     amount: float
     reason: str  # the finding code the move fixes
     from_product_id: str | None = None
     to_risk_level: str | None = None
     to_name_en: str | None = None
+    kind: str = "switch"
+    early: bool = False
+    after_reassessment: bool = False
+    level: str | None = None  # the client level the moves assume (on the 'reassess' step)
+
+    @classmethod
+    def step(cls, kind: str, reason: str, level: str | None = None) -> Move:
+        return cls("", None, "", None, 0.0, reason, kind=kind, level=level)
 
 
 # ---------------------------------------------------------------------------- settings helpers
@@ -193,6 +217,11 @@ def _enrich(portfolio: pd.DataFrame) -> pd.DataFrame:
     df["liquidity"] = [float(e["liquidity"]) if e else float("nan") for e in entries]
     df["return_"] = [float(e["return"]) if e else float("nan") for e in entries]
     df["pocket"] = [e["pocket"] if e else None for e in entries]
+    if "maturity_date" in df.columns:
+        mats = pd.to_datetime(df["maturity_date"], errors="coerce")
+        df["maturity"] = [None if pd.isna(m) else m.date() for m in mats]
+    else:
+        df["maturity"] = None
     return df
 
 
@@ -220,11 +249,24 @@ def target_band(risk_level: str | None) -> dict:
     return out
 
 
-def pockets(portfolio: pd.DataFrame) -> pd.DataFrame:
-    """Four pockets: pocket, amount, share, target (share), gap (元 to reach the target; negative
-    = above it). Shares are 0 for an empty portfolio."""
+def pocket_targets(kyc: KYC | None = None) -> dict:
+    """{pocket: target share}: ``[allocation.pocket_targets]``; for a client below
+    ``pocket_grow_min_level`` (or not assessed) the grow target is counted in preserve's."""
+    cfg = _cfg()
+    targets = {p: float(cfg["pocket_targets"][p]) for p in POCKETS}
+    if kyc is not None:
+        level = _num(kyc.risk_level) if kyc.assessed_on is not None else None
+        if level is None or level < _num(cfg["pocket_grow_min_level"]):
+            targets["preserve"] += targets["grow"]
+            targets["grow"] = 0.0
+    return targets
+
+
+def pockets(portfolio: pd.DataFrame, kyc: KYC | None = None) -> pd.DataFrame:
+    """Four pockets: pocket, amount, share, target (share, ``pocket_targets(kyc)``), gap (元 to
+    reach the target; negative = above it). Shares are 0 for an empty portfolio."""
     df = _enrich(portfolio)
-    targets = _cfg()["pocket_targets"]
+    targets = pocket_targets(kyc)
     by = df[df["pocket"].notna()].groupby("pocket")["amount"].sum()
     total = float(by.sum())
     rows = []
@@ -296,6 +338,21 @@ def findings(portfolio: pd.DataFrame, kyc: KYC) -> list[Finding]:
     protected = df["category"].isin(cfg["protection_categories"]).any()
     if kyc.children >= int(cfg["protection_min_children"]) and not protected:
         add("protection_gap", children=kyc.children)
+    tol = float(cfg["pocket_tolerance"])
+    spend_line = float(cfg["pocket_targets"]["spend"]) + tol
+    if total > 0 and not _gt(_keep_spend(kyc, total), spend_line * total):
+        # checked only where the liquidity need fits the spend pocket's line
+        pk = pockets(portfolio, kyc)
+        in_pockets = float(pk["amount"].sum())
+        for r in pk.itertuples():
+            if r.pocket not in cfg["pocket_checked"]:
+                continue
+            over = r.amount - (r.target + tol) * in_pockets
+            under = (r.target - tol) * in_pockets - r.amount
+            if _gt(r.share, r.target + tol) or _lt(r.share, r.target - tol):
+                add("pocket_imbalance", pocket=r.pocket, share=r.share, target=r.target,
+                    tolerance=tol, side="over" if over > 0 else "under",
+                    amount=max(over, under))  # fmt: skip
     if total > 0 and level_n is not None:
         sc = scores(portfolio)
         band = target_band(kyc.risk_level)
@@ -325,6 +382,8 @@ def apply_moves(portfolio: pd.DataFrame, moves: list[Move]) -> pd.DataFrame:
             df[col] = None
     df["amount"] = pd.to_numeric(df["amount"], errors="coerce").fillna(0.0).astype(float)
     for m in moves:
+        if m.kind != "switch":  # a step moves no money
+            continue
         if m.from_product_id is not None:
             hit = df.index[df["product_id"] == m.from_product_id]
         else:
@@ -350,13 +409,17 @@ def apply_moves(portfolio: pd.DataFrame, moves: list[Move]) -> pd.DataFrame:
 
 
 def _shelf_table(shelf: pd.DataFrame, max_n: int) -> pd.DataFrame:
-    """Shelf products the client may buy (risk <= level), with pocket; highest risk first."""
+    """Shelf products the client may buy (risk <= level), with pocket and safety / liquidity /
+    return_ scores; highest risk first."""
     s = shelf.copy()
     s["risk_n"] = [int(r[1:]) for r in s["risk_level"]]
     s = s[s["risk_n"] <= max_n]
-    s["pocket"] = [
-        (e or {}).get("pocket") for e in map(_sheet_entry, s["category"], s["risk_level"])
+    entries = [
+        _sheet_entry(c, r) or {} for c, r in zip(s["category"], s["risk_level"], strict=True)
     ]
+    s["pocket"] = [e.get("pocket") for e in entries]
+    for d in DIMENSIONS:
+        s[d] = [float(e[d.rstrip("_")]) if e else float("nan") for e in entries]
     s = s[s["pocket"].notna()]
     return s.sort_values(["risk_n", "product_id"], ascending=[False, True]).reset_index(drop=True)
 
@@ -365,34 +428,56 @@ def _ceil_cents(x: float) -> float:
     return math.ceil(round(x * 100, 6)) / 100
 
 
-def _buy(state, source, amount, candidates, reason, total, skip_keys=()) -> list[Move]:
+def _move(source, c, amount: float, reason: str, early: bool = False) -> Move:
+    """Sell ``amount`` of ``source`` (a row of the enriched state) into shelf product ``c``."""
+    return Move(
+        from_name=source.name,
+        to_product_id=c.product_id,
+        to_name=c.name_zh,
+        to_category=c.category,
+        amount=amount,
+        reason=reason,
+        from_product_id=source.product_id if isinstance(source.product_id, str) else None,
+        to_risk_level=c.risk_level,
+        to_name_en=getattr(c, "name_en", None),
+        early=early,
+    )
+
+
+def _room(held: pd.Series, c, total: float, left: float) -> float:
+    """How much of ``left`` candidate ``c`` may take (whole fen): up to the concentration line
+    unless its category is exempt."""
+    cfg = _cfg()
+    room = left
+    if c.category not in set(cfg["concentration_exempt_categories"]):
+        cap = float(cfg["concentration_max_share"]) * total
+        room = min(left, cap - float(held.get(c.product_id, 0.0)))
+    return math.floor(round(room * 100, 6)) / 100
+
+
+def _same(source, c) -> bool:
+    """The candidate is the source position itself (by id, or by name for an unnamed id)."""
+    return c.product_id == source.product_id or source.name in (
+        c.name_zh,
+        getattr(c, "name_en", None),
+    )
+
+
+def _buy(state, source, amount, candidates, reason, total, skip_keys=(), early=False) -> list[Move]:
     """Moves selling ``amount`` of ``source`` (a row of the enriched state) into candidates in
     order, each non-exempt destination capped at the concentration line."""
-    cfg = _cfg()
-    cap_share = float(cfg["concentration_max_share"])
-    exempt = set(cfg["concentration_exempt_categories"])
     held = state.groupby("key")["amount"].sum()
     moves: list[Move] = []
     left = amount
     for c in candidates.itertuples():
         if left <= 0.005:
             break
-        if c.product_id in skip_keys or c.product_id == source.product_id:
+        if c.product_id in skip_keys or _same(source, c):
             continue
-        if source.name in (c.name_zh, getattr(c, "name_en", None)):  # the same product, unnamed id
-            continue
-        room = left
-        if c.category not in exempt:
-            room = min(left, cap_share * total - float(held.get(c.product_id, 0.0)))
-        room = math.floor(room * 100) / 100
+        room = _room(held, c, total, left)
         if room <= 0.005:
             continue
-        moves.append(
-            Move(from_name=source.name, to_product_id=c.product_id, to_name=c.name_zh,
-                 to_category=c.category, amount=room, reason=reason,
-                 from_product_id=source.product_id if isinstance(source.product_id, str) else None,
-                 to_risk_level=c.risk_level, to_name_en=getattr(c, "name_en", None))
-        )  # fmt: skip
+        moves.append(_move(source, c, room, reason, early))
         left -= room
     return moves
 
@@ -415,32 +500,228 @@ def _ordered(
     return out[~out["product_id"].duplicated()]
 
 
-def propose_moves(portfolio: pd.DataFrame, kyc: KYC, shelf: pd.DataFrame) -> list[Move]:
-    """Moves into suitable shelf products that fix suitability, concentration, over-saving and
-    liquidity-cover findings, in that order. Never buys above the client's level (an unassessed
-    client: ``unknown_client_level``); a group of moves that would raise the number of findings is
-    dropped."""
+def _keep_spend(kyc: KYC, total: float) -> float:
+    """The liquidity need no move takes from the spend pocket: ``liquidity_comfortable_months`` of
+    spending; spending unknown: the spend pocket's target share of the portfolio."""
     cfg = _cfg()
-    level = kyc.risk_level if kyc.risk_level else cfg["unknown_client_level"]
+    if kyc.monthly_spending and kyc.monthly_spending > 0:
+        return float(cfg["liquidity_comfortable_months"]) * float(kyc.monthly_spending)
+    return float(cfg["pocket_targets"]["spend"]) * total
+
+
+def _kinds(st: pd.DataFrame, kyc: KYC) -> list[str]:
+    """How each position may pay for a move: 'cash' (the spend pocket), 'open' (sold at any time),
+    'term' (a deposit or bond in ``term_categories`` withdrawn early), 'locked' (never:
+    ``unsellable_categories``, a term position maturing within ``maturity_horizon_days``, any other
+    product with a maturity date, i.e. closed-end until then)."""
+    cfg = _cfg()
+    term, never = set(cfg["term_categories"]), set(cfg["unsellable_categories"])
+    horizon = int(cfg["maturity_horizon_days"])
+    out = []
+    for cat, pocket, mat in zip(st["category"], st["pocket"], st["maturity"], strict=True):
+        soon = mat is not None and (mat - kyc.as_of).days <= horizon
+        if cat in never:
+            out.append("locked")
+        elif pocket == "spend":
+            out.append("cash")
+        elif cat in term:
+            out.append("locked" if soon else "term")
+        else:
+            out.append("locked" if mat is not None else "open")
+    return out
+
+
+def _funding(
+    st, kyc, total, kinds=("cash", "open", "term"), where=None, exclude=(), first=()
+) -> list:
+    """Where the money for a move comes from, in this order, as (position, amount available,
+    early): the spend pocket above the liquidity need (current deposits first, then money funds),
+    open-ended products (those in ``first`` first, then lowest return first), then term deposits
+    and bonds withdrawn early (largest first). ``where``: a row filter; ``exclude``: keys not to
+    sell (products the moves have just bought)."""
+    deposits = set(_cfg()["deposit_categories"])
+    free = float(st.loc[st["pocket"] == "spend", "amount"].sum()) - _keep_spend(kyc, total)
+    rows = st.assign(kind=_kinds(st, kyc))
+    rows = rows[rows["amount"] > 0.005]
+    if where is not None:
+        rows = rows[where(rows)]
+    out = []
+    if "cash" in kinds:
+        cash = rows[rows["kind"] == "cash"]
+        cash = cash.assign(rank=(~cash["category"].isin(deposits)).astype(int))
+        for r in cash.sort_values(
+            ["rank", "amount", "key"], ascending=[True, False, True]
+        ).itertuples():
+            take = min(free, r.amount)
+            if take <= 0.005:
+                break
+            out.append((r, take, False))
+            free -= take
+    rows = rows[~rows["key"].isin(set(exclude))]
+    if "open" in kinds:
+        open_ = rows[rows["kind"] == "open"]
+        open_ = open_.assign(rank=(~open_["key"].isin(set(first))).astype(int))
+        for r in open_.sort_values(
+            ["rank", "return_", "amount", "key"], ascending=[True, True, False, True]
+        ).itertuples():
+            out.append((r, r.amount, False))
+    if "term" in kinds:
+        term = rows[rows["kind"] == "term"]
+        for r in term.sort_values(["amount", "key"], ascending=[False, True]).itertuples():
+            out.append((r, r.amount, True))
+    return out
+
+
+def _fund(current, sources, need, dests, reason, total, skip_keys=()) -> list[Move]:
+    """Moves taking ``need`` from ``sources`` (``_funding``) in order into ``dests`` in order."""
+    group: list[Move] = []
+    probe, left = current, need
+    for src, avail, early in sources:
+        if left <= 0.005:
+            break
+        ms = _buy(_enrich(probe), src, min(left, avail), dests, reason, total, skip_keys, early)
+        group += ms
+        probe = apply_moves(probe, ms)
+        left -= sum(m.amount for m in ms)
+    return group
+
+
+def _steer(current, sources, dim, side, line, dests, reason) -> list[Move]:
+    """Moves from ``sources`` into ``dests`` (both in order) that bring the weighted score ``dim``
+    to ``line`` (up to it for side 'min', down to it for 'max'): a yuan moved from a product
+    scoring s into one scoring d changes the score by (d - s) / total."""
+    st = _enrich(current)
+    w = st[st["pocket"].notna()]
+    total = float(w["amount"].sum())
+    score = float((w[dim] * w["amount"]).sum()) / total
+    sign = 1.0 if side == "min" else -1.0
+    gap = sign * (line - score) * total  # score x yuan still to close
+    group: list[Move] = []
+    probe = current
+    for src, avail, early in sources:
+        for c in dests.itertuples():
+            if gap <= 0 or avail <= 0.005:
+                break
+            eff = sign * (getattr(c, dim) - getattr(src, dim))
+            if eff <= 0 or _same(src, c):
+                continue
+            held = _enrich(probe).groupby("key")["amount"].sum()
+            amount = min(avail, _room(held, c, total, avail), _ceil_cents(gap / eff))
+            if amount <= 0.005:
+                continue
+            m = _move(src, c, amount, reason, early)
+            group.append(m)
+            probe = apply_moves(probe, [m])
+            avail -= amount
+            gap -= amount * eff
+        if gap <= 0:
+            break
+    return group
+
+
+def _worse(before: list[Finding], after: list[Finding]) -> bool:
+    """More findings, or a finding added that is more severe than every one removed."""
+    rank = {"low": 1, "medium": 2, "high": 3}
+    added = Counter(f.code for f in after) - Counter(f.code for f in before)
+    removed = Counter(f.code for f in before) - Counter(f.code for f in after)
+    sev = _cfg()["severity"]
+    worst_added = max((rank[sev[c]] for c in added), default=0)
+    worst_removed = max((rank[sev[c]] for c in removed), default=0)
+    return len(after) > len(before) or worst_added > worst_removed
+
+
+def _assessment(kyc: KYC) -> str | None:
+    """'missing_risk_assessment', 'stale_risk_assessment' or None (as ``findings`` decides)."""
+    if kyc.risk_level is None or kyc.assessed_on is None:
+        return "missing_risk_assessment"
+    valid = int(load_settings()["kyc"]["risk_assessment_valid_days"])
+    return "stale_risk_assessment" if (kyc.as_of - kyc.assessed_on).days > valid else None
+
+
+def propose_moves(portfolio: pd.DataFrame, kyc: KYC, shelf: pd.DataFrame) -> list[Move]:
+    """A move (or step) for every finding kind, into suitable shelf products, never above the
+    client's level. In this order:
+
+    - a missing or stale risk assessment: the step 'reassess' comes first, and every move after it
+      is marked ``after_reassessment`` (nothing is bought before it; the moves assume the last
+      assessed level, or ``unknown_client_level`` for a client never assessed);
+    - no holdings: the step 'gather' (find out where the household's money is);
+    - liquidity cover: the spend pocket topped up (comfortable months, else the minimum) with
+      money funds, then current deposits, from open-ended products (those above the client's
+      level or the concentration line first), then term deposits withdrawn early;
+    - suitability: each unsuitable position into a suitable product of a similar role;
+    - concentration: each position above the line cut to it, into others of the same pocket;
+    - over-saving: deposits above the line, from current deposits above the liquidity need, then
+      time deposits and CDs withdrawn early, into preserve / grow products;
+    - protection gap: a year's premium (``protection_premium_share`` x 12 months of spending, at
+      least ``protection_min_premium``) into the shelf's first protection product;
+    - return below the band: the spend pocket above the liquidity need into the highest-return
+      suitable products within the band's return maximum and liquidity minimum (if the guard
+      below drops that, the highest return level is left out and the next tried); still below,
+      just enough out of open-ended products below the band's minimum, the same way;
+    - return high / safety low / liquidity low (in that order: bringing return down lifts safety
+      too): just enough moved out of the positions pulling the score the wrong way, into products
+      within the client's band on every line;
+    - pockets out of proportion: the pocket furthest out brought back to its line, from or into
+      the pockets on the other side of their targets (safest products first).
+
+    Money comes from the spend pocket above the liquidity need (current deposits, then money
+    funds), then open-ended products, then term deposits and bonds withdrawn early; a term position
+    maturing within ``maturity_horizon_days`` is never withdrawn early, insurance, trusts and
+    closed-end products before their maturity are never sold (by any move), and nothing just
+    bought is sold again. A group of moves that would raise the
+    number of findings, or add a finding more severe than every one it removes, is dropped; moves
+    below ``min_move_amount`` too."""
+    cfg = _cfg()
+    check = _assessment(kyc)
+    assessed = kyc.risk_level is not None and kyc.assessed_on is not None
+    level = kyc.risk_level if assessed else cfg["unknown_client_level"]
+    steps = [Move.step("reassess", check, level)] if check else []
+    current = apply_moves(portfolio, [])
+    if float(_enrich(current)["amount"].sum()) <= 0:
+        return steps + [Move.step("gather", "empty_portfolio")]
     cands = _shelf_table(shelf, _num(level))
+    if cands.empty:
+        return steps
+    moves = _rebalance(current, kyc, level, assessed, cands)
+    if check:
+        moves = [replace(m, after_reassessment=True) for m in moves]
+    return steps + moves
+
+
+def _rebalance(current, kyc: KYC, level: str, assessed: bool, cands: pd.DataFrame) -> list[Move]:
+    """The money moves of ``propose_moves``, step by step on the portfolio as it stands."""
+    cfg = _cfg()
     min_move = float(cfg["min_move_amount"])
     exempt = set(cfg["concentration_exempt_categories"])
     deposits = list(cfg["deposit_categories"])
+    never = list(cfg["unsellable_categories"])
+    band = target_band(level)
     accepted: list[Move] = []
-    current = apply_moves(portfolio, [])
-    count = len(findings(current, kyc))
+    bought: set[str] = set()
+    found = findings(current, kyc)
+
+    def has(code: str) -> bool:
+        return any(f.code == code for f in found)
+
+    targets = pocket_targets(kyc)
+
+    def live(pockets_: tuple) -> tuple:
+        """The pockets with a target for this client (grow is none below pocket_grow_min_level)."""
+        return tuple(p for p in pockets_ if targets[p] > 0)
 
     def attempt(group: list[Move]) -> bool:
-        nonlocal current, count
+        nonlocal current, found
         group = [m for m in group if m.amount >= min_move]
         if not group:
             return False
         after = apply_moves(current, group)
-        n = len(findings(after, kyc))
-        if n > count:
+        new = findings(after, kyc)
+        if _worse(found, new):
             return False
         accepted.extend(group)
-        current, count = after, n
+        bought.update(m.to_product_id for m in group)
+        current, found = after, new
         return True
 
     def state():
@@ -448,86 +729,167 @@ def propose_moves(portfolio: pd.DataFrame, kyc: KYC, shelf: pd.DataFrame) -> lis
         return st, float(st["amount"].sum())
 
     st, total = state()
-    if total <= 0 or cands.empty:
-        return []
-    # 1. suitability: sell each unsuitable position into a suitable product of a similar role.
-    if kyc.risk_level is not None:
-        for r in st[st["risk_n"] > _num(kyc.risk_level)].itertuples():
-            st, total = state()
-            src = st[st["key"] == r.key]
-            if src.empty:
-                continue
-            src = next(src.itertuples())
-            order = _ordered(cands, r.category, (r.pocket, "preserve", "spend"))
-            attempt(_buy(st, src, src.amount, order, "suitability", total))
-    # 2. concentration: cut each position above the line into others of the same pocket.
+    # 1. liquidity cover: top the spend pocket up (comfortable months, else the minimum), into
+    # money funds (not deposits: over-saving stays fixed), then current deposits; positions that
+    # must go anyway (above the client's level or the concentration line) are sold first.
     thr = float(cfg["concentration_max_share"])
-    st, total = state()
-    conc = st[~st["category"].isin(exempt)].groupby("key")["amount"].sum()
-    for key in conc.index[[_gt(a, thr * total) for a in conc]]:
-        st, total = state()
-        src = next(st[st["key"] == key].itertuples())
-        cut = _ceil_cents(float(st.loc[st["key"] == key, "amount"].sum()) - thr * total)
-        cut = min(cut, src.amount)
-        order = _ordered(cands, src.category, (src.pocket, "preserve", "grow"), safest_first=True)
-        attempt(_buy(st, src, cut, order, "concentration", total, skip_keys=(key,)))
-    # 3. over-saving: time deposits / CDs first, then current deposits above the comfortable cover.
-    thr_dep = float(cfg["over_saving_max_share"])
-    st, total = state()
-    dep_amount = float(st.loc[st["category"].isin(deposits), "amount"].sum())
-    if _gt(dep_amount, thr_dep * total):
-        excess = _ceil_cents(dep_amount - thr_dep * total)
-        pk = pockets(current).set_index("pocket")["gap"]
-        dest_pockets = sorted(("preserve", "grow"), key=lambda p: -pk[p])
-        order = _ordered(cands[~cands["category"].isin(deposits)], None, dest_pockets)
-        keep_spend = float(cfg["liquidity_comfortable_months"]) * (kyc.monthly_spending or 0)
-        group: list[Move] = []
-        sources = st[st["category"].isin(deposits)].copy()
-        sources["rank"] = (sources["pocket"] == "spend").astype(int)
-        spend_free = max(0.0, float(st.loc[st["pocket"] == "spend", "amount"].sum()) - keep_spend)
-        probe = current
-        for src in sources.sort_values(["rank", "amount"], ascending=[True, False]).itertuples():
-            if excess <= 0.005:
-                break
-            avail = src.amount if src.pocket != "spend" else min(src.amount, spend_free)
-            take = min(excess, avail)
-            if take <= 0:
-                continue
-            pst = _enrich(probe)
-            ms = _buy(pst, src, take, order, "over_saving", total)
-            group += ms
-            probe = apply_moves(probe, ms)
-            moved = sum(m.amount for m in ms)
-            excess -= moved
-            if src.pocket == "spend":
-                spend_free -= moved
-        attempt(group)
-    # 4. liquidity cover: top the spend pocket up (comfortable months, else the minimum).
     spending = kyc.monthly_spending
-    if spending and spending > 0:
-        dest = _ordered(cands, "current_deposit", ("spend",))
+    if spending and spending > 0 and has("liquidity_cover"):
+        spend_pocket = cands[cands["pocket"] == "spend"]
+        dest = spend_pocket.sort_values(["return_", "product_id"], ascending=[False, True])
         for months_key in ("liquidity_comfortable_months", "liquidity_min_months"):
             st, total = state()
             spend = float(st.loc[st["pocket"] == "spend", "amount"].sum())
             if not _lt(spend, float(cfg["liquidity_min_months"]) * spending):
                 break
             need = _ceil_cents(float(cfg[months_key]) * spending - spend)
-            src_rank = {"time_deposit": 0, "large_cd": 0, "savings_bond": 1}
-            sources = st[st["pocket"].isin(("preserve", "grow")) & st["liquidity"].gt(1)].copy()
-            sources["rank"] = [src_rank.get(c, 2) for c in sources["category"]]
-            group, probe = [], current
-            for src in sources.sort_values(
-                ["rank", "amount"], ascending=[True, False]
-            ).itertuples():
-                if need <= 0.005:
-                    break
-                ms = _buy(_enrich(probe), src, min(need, src.amount), dest.iloc[:1], "liquidity_cover",
-                          total)  # fmt: skip
-                group += ms
-                probe = apply_moves(probe, ms)
-                need -= sum(m.amount for m in ms)
-            if attempt(group):
+            held = st[~st["category"].isin(exempt)].groupby("key")["amount"].sum()
+            must_go = set(held.index[[_gt(a, thr * total) for a in held]])
+            if assessed:
+                must_go |= set(st.loc[st["risk_n"] > _num(level), "key"])
+            sources = _funding(st, kyc, total, ("open", "term"), exclude=bought, first=must_go)
+            if attempt(_fund(current, sources, need, dest, "liquidity_cover", total)):
                 break
+    # 2. suitability: sell each unsuitable position into a suitable product of a similar role.
+    st, total = state()
+    sellable = st.assign(kind=_kinds(st, kyc))
+    sellable = set(sellable.loc[sellable["kind"] != "locked", "key"])
+    if assessed:
+        for r in st[(st["risk_n"] > _num(level)) & st["key"].isin(sellable)].itertuples():
+            st, total = state()
+            src = st[st["key"] == r.key]
+            if src.empty:
+                continue
+            src = next(src.itertuples())
+            order = _ordered(cands, r.category, live((r.pocket, "preserve", "spend")))
+            attempt(_buy(st, src, src.amount, order, "suitability", total))
+    # 3. concentration: cut each position above the line into others of the same pocket.
+    st, total = state()
+    conc = st[~st["category"].isin(exempt)].groupby("key")["amount"].sum()
+    for key in conc.index[[_gt(a, thr * total) and k in sellable for k, a in conc.items()]]:
+        st, total = state()
+        src = next(st[st["key"] == key].itertuples())
+        cut = _ceil_cents(float(st.loc[st["key"] == key, "amount"].sum()) - thr * total)
+        cut = min(cut, src.amount)
+        order = _ordered(
+            cands, src.category, live((src.pocket, "preserve", "grow")), safest_first=True
+        )
+        attempt(_buy(st, src, cut, order, "concentration", total, skip_keys=(key,)))
+    # 4. over-saving: current deposits above the liquidity need, then term deposits withdrawn early.
+    thr_dep = float(cfg["over_saving_max_share"])
+    st, total = state()
+    dep_amount = float(st.loc[st["category"].isin(deposits), "amount"].sum())
+    if _gt(dep_amount, thr_dep * total):
+        excess = _ceil_cents(dep_amount - thr_dep * total)
+        pk = pockets(current, kyc).set_index("pocket")["gap"]
+        dest_pockets = sorted(live(("preserve", "grow")), key=lambda p: -pk[p])
+        order = _ordered(cands[~cands["category"].isin(deposits)], None, dest_pockets)
+        sources = _funding(st, kyc, total, ("cash", "term"), lambda d: d["category"].isin(deposits))
+        attempt(_fund(current, sources, excess, order, "over_saving", total))
+    # 5. protection gap: a year's premium into the shelf's first protection product.
+    prot = cands[cands["category"].isin(cfg["protection_categories"])].sort_values("product_id")
+    if has("protection_gap") and not prot.empty:
+        st, total = state()
+        premium = max(
+            float(cfg["protection_min_premium"]),
+            float(cfg["protection_premium_share"]) * 12 * float(spending or 0),
+        )
+        sources = _funding(st, kyc, total, exclude=bought)
+        attempt(
+            _fund(current, sources, _ceil_cents(premium), prot.iloc[:1], "protection_gap", total)
+        )
+    # 6. return below the band: the cash above the liquidity need into higher-return products,
+    # then (still below) just enough out of open-ended products below the band's minimum.
+    if has("return_low"):
+        hi, liq = band["return_"]["max"], band["liquidity"]["min"]
+        ok = cands[(cands["pocket"] != "spend") & ~cands["category"].isin(deposits + never)]
+        if hi is not None:
+            ok = ok[ok["return_"] <= hi + _EPS]
+        if liq is not None:
+            ok = ok[ok["liquidity"] >= liq - _EPS]
+        ok = ok.sort_values(
+            ["return_", "safety", "liquidity", "product_id"], ascending=[False, False, False, True]
+        )
+        tops = sorted(set(ok["return_"]), reverse=True)
+        st, total = state()
+        cash = _funding(st, kyc, total, ("cash",))
+        if cash:
+            above = ok[ok["return_"] > max(float(s.return_) for s, _, _ in cash)]
+            excess = sum(a for _, a, _ in cash)
+            for top in tops:
+                group = _fund(
+                    current, cash, excess, above[above["return_"] <= top], "return_low", total
+                )
+                if attempt(group):
+                    break
+        if has("return_low"):
+            line = band["return_"]["min"]
+            st, total = state()
+            low = [
+                s
+                for s in _funding(st, kyc, total, ("open",), exclude=bought)
+                if s[0].return_ < line
+            ]
+            for top in tops:
+                if attempt(
+                    _steer(
+                        current, low, "return_", "min", line, ok[ok["return_"] <= top], "return_low"
+                    )
+                ):
+                    break
+    # 7. scores out of the band, return above it first (bringing it down lifts safety too): just
+    # enough into products within the band on every line.
+    buyable = cands[~cands["category"].isin(never)]
+    inside = buyable
+    for d in DIMENSIONS:
+        lo, hi = band[d]["min"], band[d]["max"]
+        if lo is not None:
+            inside = inside[inside[d] >= lo - _EPS]
+        if hi is not None:
+            inside = inside[inside[d] <= hi + _EPS]
+    inside = inside.sort_values(
+        ["return_", "safety", "liquidity", "product_id"], ascending=[False, False, False, True]
+    )
+    for code, dim, side, kinds in (
+        ("return_high", "return_", "max", ("open",)),
+        ("safety_low", "safety", "min", ("open",)),
+        ("liquidity_low", "liquidity", "min", ("open", "term")),
+    ):
+        if not has(code):
+            continue
+        line = band[dim][side]
+        st, total = state()
+        wrong = [
+            s for s in _funding(st, kyc, total, kinds, exclude=bought)
+            if (getattr(s[0], dim) < line if side == "min" else getattr(s[0], dim) > line)
+        ]  # fmt: skip
+        wrong.sort(key=lambda s: (getattr(s[0], dim) * (1 if side == "min" else -1), s[0].key))
+        attempt(_steer(current, wrong, dim, side, line, inside, code))
+    # 8. pockets out of proportion: the pocket furthest out back to its line.
+    tried: set[str] = set()
+    while True:
+        out = [f for f in found if f.code == "pocket_imbalance" and f.fields["pocket"] not in tried]
+        if not out:
+            break
+        f = max(out, key=lambda f: f.fields["amount"])
+        p = f.fields["pocket"]
+        tried.add(p)
+        st, total = state()
+        gap = pockets(current, kyc).set_index("pocket")["gap"].drop(["protect", p])
+        if f.fields["side"] == "over":  # into the pockets below their targets, furthest first
+            into = list(gap[gap > 0].sort_values(ascending=False).index)
+            dests = _ordered(buyable, None, into, safest_first=True)
+            sources = _funding(
+                st, kyc, total, where=lambda d, p=p: d["pocket"] == p, exclude=bought
+            )
+        else:  # from the pockets above their targets
+            donors = list(gap[gap < 0].index)
+            dests = _ordered(buyable, None, (p,), safest_first=True)
+            sources = _funding(
+                st, kyc, total, where=lambda d, q=donors: d["pocket"].isin(q), exclude=bought
+            )
+        amount = _ceil_cents(f.fields["amount"])
+        attempt(_fund(current, sources, amount, dests, "pocket_imbalance", total))
     return accepted
 
 
@@ -549,6 +911,7 @@ def client_portfolio(wh: Database, scope: Scope, client_id: str) -> tuple[pd.Dat
             "risk_level": pos["risk_level"].astype(object),
             "amount": pos["balance"].astype(float),
             "name_en": pos["name_en"].astype(object),
+            "maturity_date": pos["maturity_date"],
         }
     )
     kyc = KYC(
@@ -569,10 +932,10 @@ def shelf(wh: Database) -> pd.DataFrame:
     )
 
 
-def example_household(as_of: date | None = None) -> tuple[pd.DataFrame, KYC]:
+def example_household(as_of: date) -> tuple[pd.DataFrame, KYC]:
     """A made-up family for class: a C3 couple in their forties, two children, deposit-heavy,
-    one fund above their level and no protection insurance. Amounts in 元."""
-    as_of = as_of or date.today()
+    one fund above their level and no protection insurance, assessed 200 days before ``as_of``
+    (the viewer's date: a rule never reads the wall clock). Amounts in 元."""
     rows = [
         ("current_deposit", None, "活期存款", "Current deposit", None, 40_000),
         ("time_deposit", None, "三年期定期存款", "3-year time deposit", None, 600_000),
@@ -594,11 +957,22 @@ def example_household(as_of: date | None = None) -> tuple[pd.DataFrame, KYC]:
     return df[PORTFOLIO_COLUMNS + ["name_en"]], kyc
 
 
-def blank_household(as_of: date | None = None) -> tuple[pd.DataFrame, KYC]:
+def blank_household(as_of: date) -> tuple[pd.DataFrame, KYC]:
     """An empty portfolio and an unassessed client, for a demo started from scratch."""
     df = empty_portfolio()
     df["name_en"] = pd.Series(dtype="object")
-    return df, KYC(None, None, None, 0, as_of or date.today())
+    return df, KYC(None, None, None, 0, as_of)
+
+
+def with_edits(portfolio: pd.DataFrame, edited: pd.DataFrame) -> pd.DataFrame:
+    """The what-if editor's rows (category, name, risk_level, amount) as a portfolio: edited rows
+    keep their index, so their product id and maturity date carry over; added rows have none."""
+    out = edited.copy()
+    for col in ("product_id", "maturity_date"):
+        if col in portfolio.columns:
+            kept = portfolio[col].reindex(edited.index).astype(object)
+            out[col] = kept.where(kept.notna(), None)
+    return out.reset_index(drop=True)
 
 
 # ---------------------------------------------------------------------------- branch picture
@@ -674,6 +1048,30 @@ def _members(wh: Database, scope: Scope, as_of: date | None = None) -> pd.DataFr
     protected = set(pos.loc[pos["category"].isin(cfg["protection_categories"]), "client_id"])
     gap = (c["children"] >= int(cfg["protection_min_children"])) & ~c.index.isin(protected)
     emit("protection_gap", total[gap])
+    # pockets out of proportion, against the targets for each client's level (pocket_targets)
+    pk = (
+        pos.dropna(subset=["pocket"]).groupby(["client_id", "pocket"])["amount"].sum()
+        .unstack(fill_value=0.0).reindex(index=c.index, columns=list(POCKETS), fill_value=0.0)
+    )  # fmt: skip
+    in_pk = pk.sum(axis=1)
+    base = {p: float(cfg["pocket_targets"][p]) for p in POCKETS}
+    spend_m = c["monthly_spending"]
+    keep = (float(cfg["liquidity_comfortable_months"]) * spend_m).where(
+        spend_m > 0, base["spend"] * total
+    )
+    fold = missing | ~(c["level_n"] >= _num(cfg["pocket_grow_min_level"]))
+    tol = float(cfg["pocket_tolerance"])
+    off = pd.Series(False, index=c.index)
+    for p in cfg["pocket_checked"]:
+        target = pd.Series(base[p], index=c.index)
+        if p == "grow":
+            target = target.where(~fold, 0.0)
+        elif p == "preserve":
+            target = target.where(~fold, base["preserve"] + base["grow"])
+        share = pk[p] / in_pk.where(in_pk > 0)
+        off |= ((share > target + tol + _EPS) | (share < target - tol - _EPS)).fillna(False)
+    fits = keep <= (base["spend"] + tol) * total * (1 + _EPS)  # the need fits the spend line
+    emit("pocket_imbalance", total[has & fits & off])
     # score findings against the band of the client's level
     w = pos.dropna(subset=["pocket"])
     wsum = w.groupby("client_id")["amount"].sum()
@@ -731,6 +1129,7 @@ __all__ = [
     "example_household",
     "finding_members",
     "findings",
+    "pocket_targets",
     "pockets",
     "propose_moves",
     "score_sheet",
@@ -738,4 +1137,5 @@ __all__ = [
     "shelf",
     "target_band",
     "validate_portfolio",
+    "with_edits",
 ]

@@ -51,11 +51,10 @@ from pathlib import Path
 
 import pandas as pd
 
-from analytics.access import AccessDenied, Scope
+from analytics.access import AccessDenied, Scope, may
 
 GENESIS = "0" * 64
 OUTCOMES = ("ok", "refused", "failed")
-READERS = ("head_office", "manager")  # who may read the log: never RMs (nor trainers)
 COLUMNS = [
     "at", "viewer", "role", "action", "client_ids", "branch_ids", "detail", "outcome", "prev",
     "hash",
@@ -229,7 +228,7 @@ class AuditLog:
         everything, a branch manager the records about their branch (``branch_ids``; for an older
         record without them, the branches of its clients looked up in ``db`` when given), anyone
         else ``AccessDenied``. Without a scope: everything (server-side callers and tests)."""
-        if scope is not None and scope.role not in READERS:
+        if scope is not None and not may(scope, "read_audit"):  # never RMs (nor trainers)
             raise AccessDenied("audit")
         rows = []
         for raw in self._lines():

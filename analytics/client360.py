@@ -14,8 +14,8 @@ from datetime import date, timedelta
 import pandas as pd
 
 from analytics import privacy
-from analytics.access import AccessDenied, Scope
-from analytics.settings import load_settings
+from analytics.access import AccessDenied, Scope, may
+from analytics.settings import fund_loss_line, load_settings, tier_lines
 from analytics.snapshot import meta
 from analytics.store import Database
 from analytics.tiers import held_tiers_sql, tier_names
@@ -56,9 +56,10 @@ class ClientCard:
 
 
 def may_unmask(scope: Scope, card_branch: str, card_rm: str | None) -> bool:
-    """Only the client's own RM may unmask (settings [privacy] owner_may_unmask)."""
+    """Only the client's own RM may unmask (``access.may(scope, "unmask")``, the client in their
+    book, and settings [privacy] owner_may_unmask)."""
     allowed = bool(load_settings()["privacy"]["owner_may_unmask"])
-    return allowed and scope.role == "rm" and scope.owns(card_branch, card_rm)
+    return allowed and may(scope, "unmask") and scope.owns(card_branch, card_rm)
 
 
 def _as_of(wh: Database) -> date:
@@ -69,8 +70,13 @@ def _years_between(born: date, on: date) -> int:
     return on.year - born.year - ((on.month, on.day) < (born.month, born.day))
 
 
-def client_card(wh: Database, scope: Scope, client_id: str, unmask: bool = False) -> ClientCard:
-    """The client's identity and KYC, masked unless ``unmask`` and the viewer owns the client."""
+def client_card(
+    wh: Database, scope: Scope, client_id: str, unmask: bool = False, today: date | None = None
+) -> ClientCard:
+    """The client's identity and KYC, masked unless ``unmask`` and the viewer owns the client.
+
+    Ages are full years at the snapshot's as-of; ``risk_stale`` says whether the risk assessment
+    is past its validity on ``today`` (the viewer's business day; default the snapshot's as-of)."""
     where, params = scope.where("c")
     rows = wh.query(
         f"""
@@ -118,7 +124,7 @@ def client_card(wh: Database, scope: Scope, client_id: str, unmask: bool = False
         monthly_spending=_amount(row["monthly_spending"]),
         risk_level=_value(row["risk_level"]),
         risk_assessed_on=assessed,
-        risk_stale=assessed is not None and (as_of - assessed).days > valid_days,
+        risk_stale=assessed is not None and ((today or as_of) - assessed).days > valid_days,
         payroll=_flag(row["payroll_flag"]),
         pension=_flag(row["pension_flag"]),
         mobile_banking=_flag(row["mobile_banking"]),
@@ -231,31 +237,34 @@ def contact_history(
     return crm.sort_values("contact_date", ascending=False, kind="stable").head(limit)
 
 
-def talking_points(wh: Database, scope: Scope, client_id: str) -> list[tuple[str, dict]]:
-    """What to talk about next, as (code, fields) pairs the view translates, in this order:
+def talking_points(
+    wh: Database, scope: Scope, client_id: str, today: date
+) -> list[tuple[str, dict]]:
+    """What to talk about next, as (code, fields) pairs the view translates, in this order
+    (the windows and day counts count from ``today``, the viewer's business day,
+    ``analytics/business_day.py``, as the planner's do; positions are the snapshot's):
 
     - ``maturity``: a position maturing within ``[client_view] maturity_lookahead_days``;
-    - ``fund_loss``: a fund at or below ``fund_loss_alert`` P&L;
+    - ``fund_loss``: a fund at or below the ``[funds] loss_line`` P&L;
     - ``tier_gap``: the AUM within ``[threshold] upgrade_band`` below the next tier line;
     - ``stale_risk``: a risk assessment older than ``[kyc] risk_assessment_valid_days``;
     - ``birthday``: a birthday within ``upcoming_birthday_days``.
     """
     s = load_settings()
     cv = s["client_view"]
-    card = client_card(wh, scope, client_id)
-    as_of = _as_of(wh)
+    card = client_card(wh, scope, client_id, today=today)
     points: list[tuple[str, dict]] = []
     pos = holdings(wh, scope, client_id)
-    horizon = as_of + timedelta(days=int(cv["maturity_lookahead_days"]))
+    horizon = today + timedelta(days=int(cv["maturity_lookahead_days"]))
     for r in pos.sort_values("maturity_date").itertuples():  # soonest first
         if pd.notna(r.maturity_date):
             m = pd.Timestamp(r.maturity_date).date()
-            if as_of < m <= horizon:
+            if today < m <= horizon:
                 points.append(
                     ("maturity", {"product_zh": r.name_zh, "product_en": r.name_en,
-                                  "date": m, "amount": r.balance, "days": (m - as_of).days})
+                                  "date": m, "amount": r.balance, "days": (m - today).days})
                 )  # fmt: skip
-    loss_alert = float(cv["fund_loss_alert"])
+    loss_alert = fund_loss_line(s)
     for r in pos.itertuples():
         if r.category in FUND_CATEGORIES and pd.notna(r.pnl_pct) and r.pnl_pct <= loss_alert:
             points.append(
@@ -266,9 +275,7 @@ def talking_points(wh: Database, scope: Scope, client_id: str) -> list[tuple[str
     if not trend.empty:
         aum = float(trend["aum"].iloc[-1])
         band = float(s["threshold"]["upgrade_band"])
-        for name, line in sorted(
-            ((n, float(x)) for n, x in s["tiers"]["lines"].items()), key=lambda p: p[1]
-        ):
+        for name, line in tier_lines(s)[1:]:
             if (1 - band) * line <= aum < line:
                 points.append(("tier_gap", {"tier": name, "gap": line - aum}))
                 break
@@ -276,8 +283,8 @@ def talking_points(wh: Database, scope: Scope, client_id: str) -> list[tuple[str
         points.append(("stale_risk", {"date": card.risk_assessed_on}))
     born = _day(wh.scalar("SELECT birth_date FROM clients WHERE client_id = ?", [client_id]))
     if born is not None:  # no birth date in the roster: no birthday to mention
-        next_bd = _next_birthday(born, as_of)
-        if (next_bd - as_of).days <= int(cv["upcoming_birthday_days"]):
+        next_bd = _next_birthday(born, today)
+        if (next_bd - today).days <= int(cv["upcoming_birthday_days"]):
             points.append(("birthday", {"date": next_bd, "age": _years_between(born, next_bd)}))
     return points
 

@@ -23,7 +23,7 @@ from datetime import date
 
 import pandas as pd
 
-from analytics.access import AccessDenied, Scope
+from analytics.access import AccessDenied, Scope, may
 from analytics.privacy import mask_notes
 from analytics.store import Database
 
@@ -63,15 +63,16 @@ def log_contact(
     note: str | None = None,
     reason: str | None = None,
     plan_id: int | None = None,
-    today: date | None = None,
+    *,
+    today: date,
 ) -> int:
     """Record one contact by the viewing RM with their own client; returns the new ``log_id``.
 
     Raises ``AccessDenied`` when the viewer is not an RM or the client is not in their book, and
     ``ContactLogError`` for an unknown channel or outcome, a note over ``NOTE_MAX_CHARS`` or a date
-    after ``today`` (default: the real date).
+    after ``today`` (the viewer's business day, ``analytics/business_day.py``).
     """
-    if scope.role != "rm":
+    if not may(scope, "log_contact"):
         raise AccessDenied("only a client's RM records contacts")
     owner = _owner(wh, client_id)
     if owner is None or not scope.owns(*owner):
@@ -83,7 +84,7 @@ def log_contact(
     note = (note or "").strip() or None
     if note is not None and len(note) > NOTE_MAX_CHARS:
         raise ContactLogError("note", f"note longer than {NOTE_MAX_CHARS} characters")
-    if contact_date > (today or date.today()):
+    if contact_date > today:
         raise ContactLogError("date", "a contact cannot be dated in the future")
     with ws.cursor() as cur:
         return int(

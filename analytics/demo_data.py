@@ -290,6 +290,8 @@ def _p(*args, **kw) -> Product:
     return Product(*args, **kw)
 
 
+# Risk ratings follow the product as banks' shelves rate them: equity funds, index funds included,
+# are R4 (a broad index fund carries the equity market's risk); mixed funds R3; trusts R4-R5.
 PRODUCTS: list[Product] = [
     _p("活期储蓄", "Current Savings Account", "current_deposit", 1, "T+0", 0.0005, None),
     _p("整存整取三个月", "Time Deposit 3 Months", "time_deposit", 1, "term", 0.0065, 91, roll=0.9, popularity=0.8),
@@ -329,8 +331,8 @@ PRODUCTS: list[Product] = [
     _p("远航灵活配置混合", "Yuanhang Flexible Allocation Mixed Fund", "mixed_fund", 3, "T+1", None, None, market="mixed", beta=0.65),
     _p("恒信均衡优选混合", "Hengxin Balanced Select Mixed Fund", "mixed_fund", 3, "T+3", None, None, market="mixed", beta=0.8, popularity=0.8),
     _p("鑫元新兴产业混合（暂停申购）", "Xinyuan Emerging Industries Mixed Fund (subscriptions suspended)", "mixed_fund", 4, "T+3", None, None, on_shelf=False, market="mixed", beta=1.1, alpha=-0.002, popularity=0.6),
-    _p("鑫元沪深300指数A", "Xinyuan CSI 300 Index Fund A", "equity_fund", 3, "T+1", None, None, market="equity", beta=1.0, popularity=1.4),
-    _p("远航红利低波指数", "Yuanhang Dividend Low-Volatility Index Fund", "equity_fund", 3, "T+1", None, None, market="equity", beta=0.7, alpha=0.002),
+    _p("鑫元沪深300指数A", "Xinyuan CSI 300 Index Fund A", "equity_fund", 4, "T+1", None, None, market="equity", beta=1.0, popularity=1.4),
+    _p("远航红利低波指数", "Yuanhang Dividend Low-Volatility Index Fund", "equity_fund", 4, "T+1", None, None, market="equity", beta=0.7, alpha=0.002),
     _p("泰和中证500指数增强", "Taihe CSI 500 Enhanced Index Fund", "equity_fund", 4, "T+1", None, None, market="equity", beta=1.15),
     _p("远航新能源产业股票", "Yuanhang New Energy Industry Equity Fund", "equity_fund", 4, "T+3", None, None, market="equity", beta=1.3, alpha=-0.004),
     _p("恒信医药健康股票", "Hengxin Healthcare Equity Fund", "equity_fund", 4, "T+3", None, None, market="equity", beta=1.1, alpha=-0.003),

@@ -1,15 +1,16 @@
 """Invitation lists (客户邀约, DESIGN.md §3): who to invite for which campaign, in which order, and
 how far each campaign's invitations got.
 
-Four campaigns (``CAMPAIGNS``); every number comes from ``[invitations]`` in settings.toml:
+Four campaigns (``CAMPAIGNS``); every number comes from ``[invitations]`` in settings.toml, or
+from the section that defines it once (``[tiers.lines]``, ``[funds]``):
 
 - ``upgrade`` (升级邀约): latest AUM in ``[(1 - upgrade_band_below) * line, line)``, ``line`` = the
   ``[tiers.lines]`` line of ``upgrade_line_tier`` (Platinum, 50万). Exactly on the line is not
   invited (the client has reached it). The rule reads this month's AUM only, so a client who still
   holds Platinum in the downgrade grace period (``analytics.tiers``) but is below 50万 is invited
   too: reaching the line again is the same conversation. Column ``gap`` = line - aum (元).
-- ``fund_diagnosis`` (基金诊断): a fund position (``value.FUND_CATEGORIES``) held at the month-end
-  with P&L ``balance - cost`` at or below ``fund_loss_first`` x cost (-15%; the same P&L % as the
+- ``fund_diagnosis`` (基金诊断): a fund position (``[funds] categories``) held at the month-end
+  with P&L ``balance - cost`` at or below ``[funds] loss_line`` x cost (-15%; the same P&L % as the
   client view's holdings, ``(balance - cost) / cost``; positions with no cost are skipped).
   Columns ``loss_pct`` (the worst fund position's P&L as a fraction, e.g. -0.18), ``loss_amount``
   (元, positive: the sum of ``cost - balance`` over the client's fund positions in loss), ``level``
@@ -26,7 +27,8 @@ Four campaigns (``CAMPAIGNS``); every number comes from ``[invitations]`` in set
   it is ``"below_illustration"`` (the promise made at sale is the first thing to explain).
 - ``family_event`` (家庭活动邀约): families with children (a ``family_members`` child younger
   than ``event_child_max_age`` full years at ``today``) or affluent families (latest AUM at or above
-  ``event_affluent_aum`` and ``marital_status = 'married'`` or a spouse row). Columns ``reason``
+  the ``[tiers.lines]`` line of ``event_affluent_tier``, 50万, and ``marital_status = 'married'`` or
+  a spouse row). Columns ``reason``
   (``"children"`` | ``"affluent"`` | ``"both"``) and ``children`` (children under the age).
 
 Common conventions:
@@ -60,7 +62,7 @@ import pandas as pd
 
 from analytics import coverage
 from analytics.access import Scope
-from analytics.settings import load_settings
+from analytics.settings import fund_loss_line, load_settings, tier_line
 from analytics.snapshot import month_and_anchor
 from analytics.store import Database
 from analytics.threshold import contacted_recently
@@ -141,11 +143,26 @@ def _rules() -> dict:
 
 def upgrade_line() -> float:
     """The tier line (元) of the upgrade invitation: ``[tiers.lines]`` of ``upgrade_line_tier``."""
-    tier = _rules()["upgrade_line_tier"]
-    lines = load_settings()["tiers"]["lines"]
-    if tier not in lines:
-        raise ValueError(f"[invitations] upgrade_line_tier {tier!r} is not in [tiers.lines]")
-    return float(lines[tier])
+    return _line_of("upgrade_line_tier")
+
+
+def affluent_line() -> float:
+    """The AUM (元) of an affluent family: ``[tiers.lines]`` of ``event_affluent_tier``."""
+    return _line_of("event_affluent_tier")
+
+
+def fund_loss_levels() -> tuple[float, float]:
+    """The fund check-up's two P&L lines (fractions of cost): ``[funds] loss_line`` (level 1) and
+    ``[invitations] fund_loss_second`` (level 2)."""
+    return fund_loss_line(), float(_rules()["fund_loss_second"])
+
+
+def _line_of(key: str) -> float:
+    tier = _rules()[key]
+    try:
+        return tier_line(tier)
+    except ValueError:
+        raise ValueError(f"[invitations] {key} {tier!r} is not a tier with a line") from None
 
 
 def _marks(values) -> str:
@@ -197,7 +214,6 @@ def _upgrade(wh: Database, scope: Scope, month: date, anchor: date, today: date)
 def _fund_diagnosis(
     wh: Database, scope: Scope, month: date, anchor: date, today: date
 ) -> pd.DataFrame:
-    rules = _rules()
     pop, params = _pop_sql(scope, month)
     return wh.query(
         f"""
@@ -225,8 +241,7 @@ def _fund_diagnosis(
             *params,
             month,
             *FUND_CATEGORIES,
-            _dec(rules["fund_loss_first"]),
-            _dec(rules["fund_loss_second"]),
+            *(_dec(line) for line in fund_loss_levels()),
         ],
     )
 
@@ -303,7 +318,7 @@ def _family_event(
             today,
             today,
             int(rules["event_child_max_age"]),
-            _dec(rules["event_affluent_aum"]),
+            _dec(affluent_line()),
         ],
     )
 

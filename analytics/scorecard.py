@@ -72,7 +72,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import roc_auc_score, roc_curve
 from sklearn.model_selection import train_test_split
 
-from analytics.access import AccessDenied, Scope
+from analytics.access import AccessDenied, Scope, may
 from analytics.privacy import mask_notes
 from analytics.settings import load_settings
 from analytics.store import Database
@@ -950,9 +950,8 @@ GRADE_LOG_COLUMNS = (
     "corp_id", "model_grade", "final_grade", "rule", "reason", "score", "snapshot", "decided_by",
     "decided_at",
 )  # fmt: skip
-# Who may adjust a grade by hand: credit decisions sit with the branch manager or head office (a
-# trainer in the demo); an RM sees the grades but does not set them.
-GRADE_DECIDERS = ("manager", "head_office", "trainer")
+# Who may adjust a grade (``access.PERMISSIONS["set_grade"]``): credit decisions sit with the
+# branch manager or head office (a trainer in the demo); an RM sees the grades but does not set them.
 
 
 def _corp_scope_ids(wh: Database, scope: Scope, corp_ids) -> list[str]:
@@ -988,7 +987,7 @@ def record_rule_overrides(
     """Record the rule overrides of ``graded`` (``apply_overrides`` rows with corp_id and score)
     for the viewer's clients; a client whose latest recorded adjustment is already this one is not
     recorded again. Returns the rows written."""
-    if scope.role not in GRADE_DECIDERS:
+    if not may(scope, "set_grade"):
         raise AccessDenied("grades are adjusted by a branch manager or head office")
     rows = graded[graded["override"].notna()]
     rows = rows[rows["corp_id"].isin(_corp_scope_ids(wh, scope, rows["corp_id"]))]
@@ -1025,7 +1024,7 @@ def record_manual_grade(
     snapshot: str | None = None,
 ) -> None:
     """Record a grade set by hand, with the person's reason (required, at most 500 characters)."""
-    if scope.role not in GRADE_DECIDERS:
+    if not may(scope, "set_grade"):
         raise AccessDenied("grades are adjusted by a branch manager or head office")
     if not _corp_scope_ids(wh, scope, [corp_id]):
         raise AccessDenied("this corporate client is not in your scope")

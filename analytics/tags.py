@@ -1,9 +1,9 @@
 """Client tags (客户标签, issue 4 item 1): rule-based yes/no labels that profile a client in a word and
 let every client list be filtered (all-of / any-of).
 
-Every number comes from settings.toml (``[tags.*]``, ``[tiers]``, ``[kyc]``); display names are the
-``tag.<code>`` strings of ``ui/i18n.py``. The rules, evaluated at ``as_of`` (a date; default the
-latest month-end in ``client_aum_monthly``):
+Every number comes from settings.toml (``[tags.*]``, ``[tiers]``, ``[funds]``, ``[kyc]``); display
+names are the ``tag.<code>`` strings of ``ui/i18n.py``. The rules, evaluated at ``as_of`` (a date;
+default the latest month-end in ``client_aum_monthly``):
 
 - ``high_net_worth`` 高净值: held AUM tier (``analytics.tiers``, with the downgrade rule) at the
   as-of month-end at or above ``[tags.high_net_worth] min_tier``.
@@ -15,8 +15,8 @@ latest month-end in ``client_aum_monthly``):
   ``clients.payroll_flag``.
 - ``child_education`` 有子女教育需求: a child in ``family_members`` aged within ``[min_child_age,
   max_child_age]`` of ``[tags.child_education]`` (both ends included).
-- ``fund_loss`` 基金浮亏: a position at the as-of month-end in ``[tags.fund_loss] categories`` with
-  cost > 0 and ``balance - cost <= max_pnl_share * cost`` (exactly -15% counts; decimal arithmetic).
+- ``fund_loss`` 基金浮亏: a position at the as-of month-end in ``[funds] categories`` with
+  cost > 0 and ``balance - cost <= loss_line * cost`` (exactly -15% counts; decimal arithmetic).
 - ``conservative`` / ``balanced`` / ``aggressive`` 保守型/稳健型/进取型: risk level in the lists of
   ``[tags.risk_profile]`` (C1–C2 / C3 / C4–C5).
 - ``digital_active`` 数字活跃: mobile banking activated and at least ``[tags.digital] min_logins``
@@ -48,7 +48,7 @@ import pandas as pd
 
 from analytics import coverage
 from analytics.access import AccessDenied, Scope
-from analytics.settings import load_settings
+from analytics.settings import fund_categories, fund_loss_line, load_settings
 from analytics.snapshot import month_and_anchor
 from analytics.store import Database
 from analytics.tiers import held_tiers_sql, month_start, tier_names, tier_window_start
@@ -133,7 +133,7 @@ def _tags_sql(
     retire_params = [v for gender, age in retire.items() for v in (gender, int(age))]
     retired_occ = list(t["retired"]["occupations"])
     kids = t["child_education"]
-    fund = t["fund_loss"]
+    funds, fund_line = fund_categories(settings), fund_loss_line(settings)
     risk = t["risk_profile"]
     digital = t["digital"]
     maturing = t["deposit_maturing"]
@@ -169,7 +169,7 @@ def _tags_sql(
         fund AS (
             SELECT DISTINCT h.client_id
             FROM holdings_monthly h JOIN products p USING (product_id) SEMI JOIN pop USING (client_id)
-            WHERE h.month_end = ? AND p.category IN ({_marks(fund["categories"])})
+            WHERE h.month_end = ? AND p.category IN ({_marks(funds)})
               AND h.cost > 0 AND h.balance - h.cost <= CAST(? AS DECIMAL(18, 6)) * h.cost
         ),
         logins AS (
@@ -228,8 +228,8 @@ def _tags_sql(
         int(kids["min_child_age"]),
         int(kids["max_child_age"]),
         month,
-        *fund["categories"],
-        str(Decimal(str(fund["max_pnl_share"]))),
+        *funds,
+        str(Decimal(str(fund_line))),
         login_first,
         month,
         month,

@@ -1,8 +1,9 @@
-"""AUM tiers (大众/潜力/金卡/白金/钻石/私行) and the tier each client holds each month.
+"""AUM tiers (by default 大众/潜力/金卡/白金/钻石/私行) and the tier each client holds each month.
 
-Lines and the downgrade rule come from ``[tiers]`` in settings.toml (DESIGN.md §3): a client enters
-a tier when the month's AUM reaches its line, and keeps it until the AUM has been below the line
-for ``downgrade_after_months`` consecutive month-ends. That rule has a closed form: the tier held at
+The tiers, their lines, colours, optional labels and the downgrade rule come from ``[tiers]`` in
+settings.toml, the one list of tiers (a bank may add or rename one there). DESIGN.md §3: a client
+enters a tier when the month's AUM reaches its line, and keeps it until the AUM has been below the
+line for ``downgrade_after_months`` consecutive month-ends. That rule has a closed form: the tier held at
 month m is the highest raw tier reached in months m-(n-1)..m. At the start of the snapshot's history
 the window is shorter (what came before is not in the snapshot).
 """
@@ -21,12 +22,33 @@ def tier_names(settings: dict | None = None) -> list[str]:
 
 
 def tier_of(aum: float, settings: dict | None = None) -> str:
-    """The raw tier of one month's AUM (yuan): the highest tier whose line it reaches."""
-    name = "mass"
-    for tier, line in tier_lines(settings):
+    """The raw tier of one month's AUM (yuan): the highest tier whose line it reaches (the lowest
+    tier below every line)."""
+    lines = tier_lines(settings)
+    name = lines[0][0]
+    for tier, line in lines:
         if aum >= line:
             name = tier
     return name
+
+
+# Drawn for a tier that has no [tiers.colours] entry (neutral, so it does not pass for another).
+NO_COLOUR = "#b0b0b0"
+
+
+def tier_colours(settings: dict | None = None) -> list[str]:
+    """Chart colour of each tier, lowest first (index = tier rank): ``[tiers.colours]``."""
+    s = (settings or load_settings())["tiers"]
+    colours = s.get("colours", {})
+    return [str(colours.get(name, NO_COLOUR)) for name in tier_names(settings)]
+
+
+def tier_label(tier: str, lang: str, settings: dict | None = None) -> str | None:
+    """A tier's name from ``[tiers.labels.<tier>]`` (``zh`` / ``en``), or None when settings name
+    it not in ``lang`` (the app's own translation then applies: ``ui.i18n.t("tier.<code>")``)."""
+    labels = (settings or load_settings())["tiers"].get("labels", {})
+    label = (labels.get(tier) or {}).get(lang)
+    return str(label) if label else None
 
 
 def raw_tier_sql(column: str, settings: dict | None = None) -> tuple[str, list]:

@@ -59,7 +59,7 @@ from pathlib import Path
 
 import argon2
 
-from analytics.access import ROLES, Scope
+from analytics.access import ROLES, Scope, may
 from analytics.settings import load_settings
 
 FILE_NAME = "users.sqlite3"
@@ -573,7 +573,7 @@ class Accounts:
 
     def _target(self, con, actor, user_id) -> Account:
         self._not_demo(actor)
-        if actor is not None and actor.role not in ("head_office", "manager"):
+        if actor is not None and not may(actor, "manage_users"):
             raise UserChangeRefused("not_allowed")
         acc = self._get(con, normalize_user_id(user_id))
         if acc is None:
@@ -626,7 +626,7 @@ class Accounts:
         self._not_demo(actor)
         if not USER_ID.match(uid):
             raise UserChangeRefused("bad_user_id")
-        if actor is not None and actor.role not in ("head_office", "manager"):
+        if actor is not None and not may(actor, "manage_users"):
             raise UserChangeRefused("not_allowed")
         branch_id, rm_id = self._mapping(role, branch_id, rm_id, rms)
         self._allowed(actor, role, branch_id)

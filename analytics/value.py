@@ -43,13 +43,14 @@ import pandas as pd
 
 from analytics import coverage
 from analytics.access import Scope
-from analytics.settings import load_settings
+from analytics.settings import fund_categories, load_settings
 from analytics.store import Database
 from analytics.tiers import held_tiers_sql, tier_names
 
 MONTHS_PER_YEAR = 12  # calendar, not a business rule: yearly rates accrue by twelfths
 VALUE_TIERS = ("MVC", "MGC", "LVC", "BZ")
-FUND_CATEGORIES = ("money_fund", "bond_fund", "mixed_fund", "equity_fund")
+# ``[funds] categories`` (read once, when the module is imported; the one definition of a fund).
+FUND_CATEGORIES = fund_categories()
 
 # Balance-based components: (output column, product categories, [contribution] rate key).
 BALANCE_COMPONENTS = (

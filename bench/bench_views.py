@@ -32,6 +32,7 @@ from analytics import (
     store,
     threshold,
     value,
+    workdays,
 )
 from analytics.access import Scope
 
@@ -80,7 +81,7 @@ def main() -> None:
         "rm": Scope("rm", (branches[0],), rm_id=first_rm),
     }
     viewers = {k: all_viewers[k] for k in args.viewers.split(",")}
-    week = contact_plan.next_working_days(month + timedelta(days=1), 5)
+    week = workdays.next_working_days(month + timedelta(days=1), 5)
     calls = {
         "overview": {
             "tier_summary": lambda s: overview.tier_summary(wh, s),

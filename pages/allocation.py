@@ -45,9 +45,10 @@ with check_tab:
         shell.audit(viewer, "view", [client_id], "allocation", once=True)  # before the portfolio
         who = f"{card.name_zh if lang == 'zh' else card.name_en} ({client_id})"
     else:
-        portfolio, kyc = (
-            allocation.example_household() if source == "example" else allocation.blank_household()
+        household = (
+            allocation.example_household if source == "example" else allocation.blank_household
         )
+        portfolio, kyc = household(viewer.as_of)
         a, b, c = st.columns(3)
         levels = ["C1", "C2", "C3", "C4", "C5"]
         level = a.selectbox(
@@ -91,9 +92,7 @@ with check_tab:
         if why in ("amount_negative", "amount_not_number"):
             st.error(tr("al.bad_input", row=int(row) + 1, why=tr(f"al.why.{why}")))
     if not [p for p in problems if p.startswith("amount_")]:
-        # edited rows keep their index, so their product ids carry over; added rows have none
-        ids = portfolio["product_id"].reindex(edited.index)
-        portfolio = edited.assign(product_id=ids.where(ids.notna(), None)).reset_index(drop=True)
+        portfolio = allocation.with_edits(portfolio, edited)
 
     found = allocation.findings(portfolio, kyc)
     moves = allocation.propose_moves(
@@ -137,7 +136,7 @@ with check_tab:
         )  # fmt: skip
     with right:
         st.subheader(tr("al.pockets"))
-        pk = allocation.pockets(portfolio)
+        pk = allocation.pockets(portfolio, kyc)
         fig = go.Figure()
         fig.add_bar(x=[tr(f"al.pocket.{p}") for p in pk["pocket"]], y=pk["target"], name=tr("al.pocket_target"),
                     marker_color="#c6dbef", text=[formats.pct(v, 0) for v in pk["target"]])  # fmt: skip
@@ -159,11 +158,7 @@ with check_tab:
 
     st.subheader(tr("al.moves"))
     needs.note(viewer, "shelf", what="al.moves")
-    move_lines = [
-        tr("al.move", src=m.from_name, amount=formats.money(m.amount, lang),
-           dst=(m.to_name if lang == "zh" else (m.to_name_en or m.to_name)), category=tr(f"cat.{m.to_category}"))
-        for m in moves
-    ]  # fmt: skip
+    move_lines = [describe.move(m, lang) for m in moves]
     for line in move_lines:
         st.markdown(f"- {formats.md(line)}")
     if not moves:

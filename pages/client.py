@@ -1,7 +1,5 @@
 """客户360 One client: identity, KYC, segments, AUM trend, holdings, activity, talking points."""
 
-from datetime import date
-
 import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
@@ -16,7 +14,7 @@ from analytics import (
     tags,
     threshold,
 )
-from analytics.access import AccessDenied
+from analytics.access import AccessDenied, may
 from analytics.settings import tier_lines
 from ui import charts, describe, formats, needs, notes, plan_view, shell
 
@@ -34,7 +32,7 @@ if not client_id:
 st.query_params["client"] = client_id
 
 try:
-    card = shell.cached(client360.client_card, viewer, client_id)
+    card = shell.cached(client360.client_card, viewer, client_id, False, viewer.today)
 except AccessDenied:
     shell.audit(viewer, "view", [client_id], "client360", once=True, outcome="refused")
     st.error(tr("client.refused"))
@@ -45,7 +43,7 @@ if client360.may_unmask(viewer.scope, card.branch_id, card.rm_id) and st.toggle(
     tr("client.unmask")
 ):
     card = client360.client_card(
-        shell.warehouse(viewer.snapshot_path), viewer.scope, client_id, True
+        shell.warehouse(viewer.snapshot_path), viewer.scope, client_id, True, viewer.today
     )
     shell.audit(viewer, "unmask", [client_id], "client360", once=True)
 else:
@@ -149,14 +147,14 @@ with left:
     low, high = (trend["aum"].min() * 0.5, trend["aum"].max() * 1.25) if len(trend) else (0, 0)
     for rank, (name, line) in enumerate(tier_lines()):
         if low <= line <= high and line > 0:  # only the lines near the client's AUM
-            fig.add_hline(y=line / unit, line_dash="dash", line_color=charts.TIER_COLOURS[rank],
+            fig.add_hline(y=line / unit, line_dash="dash", line_color=charts.tier_colours()[rank],
                           annotation_text=tr(f"tier.{name}"), annotation_position="top left")  # fmt: skip
     fig.update_xaxes(tickformat="%Y-%m")
     fig.update_yaxes(rangemode="tozero", title_text=unit_label, tickformat=",.2~f")
     st.plotly_chart(charts.style(fig, 320), key="client_trend")
 with right:
     st.subheader(tr("client.talking_points"))
-    points = shell.cached(client360.talking_points, viewer, client_id)
+    points = shell.cached(client360.talking_points, viewer, client_id, viewer.today)
     for code, fields in points:
         st.markdown(f"- {describe.talking_point(code, fields, lang)}")
     if not points:
@@ -221,12 +219,12 @@ with contacts:
             hide_index=True,
             key="client_contacts",
         )  # fmt: skip
-    if viewer.scope.owns(card.branch_id, card.rm_id) and viewer.scope.role == "rm":
+    if may(viewer.scope, "log_contact") and viewer.scope.owns(card.branch_id, card.rm_id):
         notes.warning(viewer, "client_log")
         with st.form("client_log"):
             st.markdown(f"**{tr('client.log_contact')}**")
             a, b, c = st.columns(3)
-            when = a.date_input(tr("col.date"), value=date.today(), max_value=date.today(),
+            when = a.date_input(tr("col.date"), value=viewer.today, max_value=viewer.today,
                                 format="YYYY-MM-DD")  # fmt: skip
             channel = b.selectbox(tr("col.channel"), contact_log.CHANNELS,
                                   format_func=lambda x: tr(f"channel.{x}"))  # fmt: skip
@@ -238,7 +236,7 @@ with contacts:
             if st.form_submit_button(tr("client.log_button"), type="primary"):
                 try:
                     contact_log.log_contact(ws, wh, viewer.scope, client_id, when, channel,
-                                            outcome, note)  # fmt: skip
+                                            outcome, note, today=viewer.today)  # fmt: skip
                 except (AccessDenied, contact_log.ContactLogError) as e:
                     st.error(tr("plan.log_failed", reason=str(e)))
                 else:

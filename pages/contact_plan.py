@@ -2,14 +2,15 @@
 accepted, marked done with an outcome and a note, and coverage by tier; a branch manager (or head
 office) sees every RM's completion and coverage side by side."""
 
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pandas as pd
 import streamlit as st
 
 from analytics import contact_plan as cp
-from analytics.access import AccessDenied
-from analytics.contact_log import OUTCOMES, ContactLogError, contact_dates
+from analytics import workdays
+from analytics.access import AccessDenied, may
+from analytics.contact_log import OUTCOMES, ContactLogError, contact_dates, logged_contacts
 from analytics.settings import load_settings
 from ui import charts, client_list, formats, needs, notes, plan_view, shell
 
@@ -32,19 +33,22 @@ st.info(
 needs.note(viewer, "holdings", "policies", what="plan.file_triggers", partial=False)
 needs.note(viewer, "contacts", what="plan.last_contacts")
 
-# --- which days
-today = date.today()
+# --- which days: from the viewer's business day (the demo's first working day after its as-of)
 c1, c2, _ = st.columns([2, 2, 3])
-picked = c1.date_input(tr("plan.day"), value=today, key="plan_day", format="YYYY-MM-DD")
-day = picked if cp.is_working_day(picked) else cp.next_working_days(picked, 1)[0]
+picked = c1.date_input(tr("plan.day"), value=viewer.today, key="plan_day", format="YYYY-MM-DD")
+day = picked if workdays.is_working_day(picked) else workdays.next_working_days(picked, 1)[0]
 if day != picked:
     c1.caption(tr("plan.moved_to", day=formats.day(day, lang)))
 span = c2.segmented_control(
     tr("plan.span"), ["day", "week"], default="day", key="plan_span",
     format_func=lambda s: tr(f"plan.span_{s}"),
 ) or "day"  # fmt: skip
-days = [day] if span == "day" else cp.week_of(day)
+days = [day] if span == "day" else workdays.week_of(day)
 first, last = days[0], days[-1]
+if warning := workdays.calendar_warning(days):  # the days' holidays are a guess
+    code, fields = warning
+    st.warning(tr(f"plan.{code}", years=", ".join(str(y) for y in fields["years"])),
+               icon=":material/event_busy:")  # fmt: skip
 logged = contact_dates(ws, wh, scope)
 
 
@@ -53,16 +57,20 @@ def slot_title(slot: str) -> str:
 
 
 # ---------------------------------------------------------------------------- RM: own plan
-if scope.role == "rm":
+if may(scope, "accept_plan"):  # an RM: their own plan
     accepted = cp.accepted_plan(ws, wh, scope, first, last)
     open_days = [d for d in days if d not in set(accepted["plan_day"])]
     pause = timedelta(days=int(rule["min_interval_days"]))
-    around = cp.accepted_plan(ws, wh, scope, first - pause, last + pause)
-    proposal = (
-        cp.contact_plan(wh, scope, scope.rm_id, open_days, contacts=logged,
-                        planned=around[["client_id", "plan_day"]])
-        if open_days else pd.DataFrame(columns=list(cp.PLAN_COLUMNS))
+    # what the planner counts from: the contacts logged here and the accepted plans, with their
+    # reasons (cool-downs, dated triggers done), as far back as it looks
+    reasons = logged_contacts(ws, wh, scope)[["client_id", "contact_date", "reason"]]
+    around = cp.accepted_plan(ws, wh, scope, first - timedelta(days=cp.history_days()),
+                              last + pause)[["client_id", "plan_day", "reason"]]  # fmt: skip
+    result = (
+        cp.plan_with_summary(wh, scope, open_days, scope.rm_id, contacts=reasons, planned=around)
+        if open_days else None
     )  # fmt: skip
+    proposal = result.rows if result else pd.DataFrame(columns=list(cp.PLAN_COLUMNS))
     rows = pd.concat(
         [
             accepted.assign(day=accepted["plan_day"], status="accepted"),
@@ -92,6 +100,18 @@ if scope.role == "rm":
             cp.accept_plan(ws, scope, proposal, scope.viewer_id or scope.rm_id)
             st.rerun()
         st.caption(tr("plan.accept_help"))
+    if result is not None and not result.summary.empty:  # how the proposed days were filled
+        summary = result.summary
+        st.markdown(f"**{tr('plan.summary')}**")
+        st.caption(tr("plan.summary_help", slots=int(summary["slots"].max()),
+                      interval=rule["min_interval_days"]))  # fmt: skip
+        st.dataframe(pd.DataFrame({
+            tr("col.day"): [formats.day(d, lang) for d in summary["day"]],
+            tr("plan.sum_trigger"): summary["by_trigger"],
+            tr("plan.sum_cadence"): summary["by_cadence"],
+            tr("plan.sum_empty_interval"): summary["empty_interval"],
+            tr("plan.sum_empty_none"): summary["empty_no_client"],
+        }), hide_index=True)  # fmt: skip
 
     def shown(part: pd.DataFrame) -> pd.DataFrame:
         status = [
@@ -107,6 +127,7 @@ if scope.role == "rm":
             tr("col.reason"): [plan_view.reason_label(viewer, r) for r in part["reason"]],
             tr("col.topic"): [tr(f"topic.{cp.TOPIC_OF[r]}") for r in part["reason"]],
             tr("col.channel"): [tr(f"channel.{c}") for c in part["channel"]],
+            tr("plan.forced"): [plan_view.forced_label(viewer, f) for f in part["forced"]],
             tr("col.status"): status,
             tr("plan.opener"): [plan_view.opener(viewer, r, d) for r, d in zip(part["reason"], part["detail"], strict=True)],
         }  # fmt: skip
@@ -158,7 +179,8 @@ if scope.role == "rm":
                         if st.form_submit_button(tr("plan.mark_done"), type="primary",
                                                  key=f"plan_{slot}_submit"):  # fmt: skip
                             try:
-                                cp.mark_done(ws, wh, scope, int(row["plan_id"]), outcome, note)
+                                cp.mark_done(ws, wh, scope, int(row["plan_id"]), outcome, note,
+                                             today=viewer.today)  # fmt: skip
                             except (AccessDenied, ContactLogError) as e:
                                 st.error(tr("plan.log_failed", reason=str(e)))
                             else:
@@ -166,15 +188,15 @@ if scope.role == "rm":
                                 st.rerun()
 
     # exports: the plan as shown, and the week's deep contacts as a calendar file
-    week = cp.week_of(day)
+    week = workdays.week_of(day)
 
     def build():  # noqa: E306
         deep = rows[rows["slot"] == "deep"]
         if span == "day":  # the calendar file always covers the week
             acc = cp.accepted_plan(ws, wh, scope, week[0], week[-1])
             rest = [d for d in week if d not in set(acc["plan_day"])]
-            more = cp.contact_plan(wh, scope, scope.rm_id, rest, contacts=logged,
-                                   planned=acc[["client_id", "plan_day"]]) if rest else None  # fmt: skip
+            more = cp.contact_plan(wh, scope, scope.rm_id, rest, contacts=reasons,
+                                   planned=around) if rest else None  # fmt: skip
             deep = pd.concat([acc.assign(day=acc["plan_day"]), more], ignore_index=True)
             deep = plan_view.with_clients(viewer, deep[deep["slot"] == "deep"])
         events = pd.DataFrame({
@@ -224,7 +246,7 @@ else:
     st.plotly_chart(fig, key="plan_coverage")
 
 # ---------------------------------------------------------------------------- managers: side by side
-if scope.role != "rm":
+if not may(scope, "accept_plan"):  # everyone above the RMs: the team side by side
     st.subheader(tr("plan.team"))
     st.caption(tr("plan.team_help", first=formats.day(first, lang), last=formats.day(last, lang)))
     _, _, rms = shell.snapshot_facts(viewer.snapshot_path)

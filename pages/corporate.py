@@ -4,7 +4,7 @@
 import pandas as pd
 import streamlit as st
 
-from analytics import corporate, scorecard
+from analytics import access, corporate, scorecard
 from analytics.access import AccessDenied
 from analytics.rfm import SEGMENTS
 from analytics.settings import load_settings
@@ -297,7 +297,7 @@ with credit_tab:
                     tr("credit.final_grade"): changed["final_grade"],
                     tr("col.reason"): [tr(f"credit.reason.{x}") for x in changed["override_reason_code"]],
                 }), hide_index=True, key="credit_changed")  # fmt: skip
-            if source == "demo" and scope.role in scorecard.GRADE_DECIDERS:
+            if source == "demo" and access.may(scope, "set_grade"):
                 ws = shell.workspace()
                 snap = viewer.snapshot_path.rsplit("/", 1)[-1]
                 if not changed.empty and st.button(tr("credit.record"), key="credit_record"):

@@ -5,7 +5,7 @@ from datetime import datetime
 
 import streamlit as st
 
-from analytics import access, audit, snapshot, store
+from analytics import access, snapshot, store
 from analytics.importer import mappings, pipeline
 from ui import audit_view, import_view, shell
 
@@ -14,7 +14,7 @@ tr, lang = viewer.t, viewer.lang
 st.title(tr("page.data"))
 st.caption(tr("imp.caption"))
 may_import = access.may(viewer.scope, "import")
-reads_audit = viewer.scope.role in audit.READERS
+reads_audit = access.may(viewer.scope, "read_audit")
 labels = [tr("imp.tab_import"), tr("imp.tab_snapshots"), tr("imp.tab_templates")]
 # the audit tab runs (and records the reading) only when it is opened, not on every visit
 tabs = st.tabs(labels + [tr("audit.tab")] * reads_audit, key="data_tabs", on_change="rerun")

@@ -4,8 +4,9 @@ adoption (认养): who has no RM, which RMs are above capacity, and a balanced p
 import pandas as pd
 import streamlit as st
 
-from analytics import adoption, cohorts, store
+from analytics import access, adoption, cohorts, store
 from analytics.settings import load_settings
+from analytics.tiers import tier_names
 from ui import charts, client_list, cohort_view, formats, needs, shell
 from ui.client_list import Column
 
@@ -13,10 +14,12 @@ viewer = shell.page("high_end")
 tr, lang = viewer.t, viewer.lang
 rules = load_settings()
 st.title(tr("he.title"))
-st.caption(tr("he.caption", scope=shell.scope_label(viewer), date=formats.day(viewer.as_of, lang)))
+high_from = rules["tiers"]["high_end_from"]
+st.caption(tr("he.caption", scope=shell.scope_label(viewer), date=formats.day(viewer.as_of, lang),
+              tier=tr(f"tier.{high_from}")))  # fmt: skip
 
-names = list(rules["tiers"]["order"])
-high = names[names.index(rules["tiers"]["high_end_from"]) :]
+names = tier_names(rules)
+high = names[names.index(high_from) :]
 tier = st.segmented_control(
     tr("he.tier"), ["all", *high], default="all", key="he_tier",
     format_func=lambda t: tr("he.all") if t == "all" else tr(f"tier.{t}"),
@@ -113,7 +116,7 @@ with adoption_tab:
             }),
             hide_index=True,
         )  # fmt: skip
-        if viewer.scope.role in ("manager", "head_office"):
+        if access.may(viewer.scope, "accept_adoption"):
             if st.button(tr("he.accept"), type="primary", key="he_accept"):
                 adoption.accept_assignment(ws, proposal, viewer.scope, store.AuditLog())
                 st.session_state["he_accepted"] = len(proposal)

@@ -2,15 +2,13 @@
 list (recently contacted left out), a call script, an export, a form to record an invitation and
 each campaign's funnel from those records: invited → reached → visited → converted."""
 
-from datetime import date
-
 import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
 from analytics import invitations as inv
 from analytics import value
-from analytics.access import AccessDenied
+from analytics.access import AccessDenied, may
 from analytics.contact_log import (
     CHANNELS,
     OUTCOMES,
@@ -29,7 +27,7 @@ rules = load_settings()
 ir = rules["invitations"]
 wh, ws, scope = shell.warehouse(viewer.snapshot_path), shell.workspace(), viewer.scope
 names = "name_zh" if lang == "zh" else "name_en"
-today = date.today()
+today = viewer.today  # the business day: the 30-day window and a logged invitation's date
 
 st.title(tr("inv.title"))
 st.caption(tr("inv.caption", scope=shell.scope_label(viewer), date=formats.day(viewer.as_of, lang),
@@ -43,11 +41,11 @@ scores = shell.cached(value.client_scores, viewer)
 params = {
     "upgrade": dict(line=formats.money(inv.upgrade_line(), lang),
                     band=formats.pct(ir["upgrade_band_below"], 0)),
-    "fund_diagnosis": dict(first=formats.pct(ir["fund_loss_first"], 0),
-                           second=formats.pct(ir["fund_loss_second"], 0)),
+    "fund_diagnosis": dict(first=formats.pct(inv.fund_loss_levels()[0], 0),
+                           second=formats.pct(inv.fund_loss_levels()[1], 0)),
     "insurance_review": dict(rate=formats.pct(ir["deposit_rate_3y"], 2)),
     "family_event": dict(age=ir["event_child_max_age"],
-                         aum=formats.money(ir["event_affluent_aum"], lang)),
+                         aum=formats.money(inv.affluent_line(), lang)),
 }  # fmt: skip
 extra_columns = {
     "upgrade": {"gap": Column("col.gap", "money")},
@@ -77,7 +75,7 @@ for tab, campaign in zip(tabs, inv.CAMPAIGNS, strict=True):
             left,
             st.expander(tr("inv.script"), expanded=True, icon=":material/record_voice_over:"),
         ):
-            st.markdown(tr(f"inv.script.{campaign}"))
+            st.markdown(tr(f"inv.script.{campaign}", tier=tr(f"tier.{ir['upgrade_line_tier']}")))
         with right:
             f = inv.funnel(wh, scope, campaign, logs)
             st.markdown(f"**{tr('inv.funnel')}**")
@@ -104,7 +102,7 @@ for tab, campaign in zip(tabs, inv.CAMPAIGNS, strict=True):
             sort_by="rank", export_name=f"invitation-{campaign}",
         )  # fmt: skip
 
-        if scope.role == "rm" and not members.empty:
+        if may(scope, "log_contact") and not members.empty:
             top = plan_view.with_clients(viewer, members.sort_values("rank").head(200))
             label = dict(zip(top["client_id"], top[names], strict=True))
             notes.warning(viewer, f"inv_{campaign}_log")
@@ -125,13 +123,13 @@ for tab, campaign in zip(tabs, inv.CAMPAIGNS, strict=True):
                                          key=f"inv_{campaign}_save"):  # fmt: skip
                     try:
                         log_contact(ws, wh, scope, who, today, channel, outcome, note,
-                                    reason=inv.invite_reason(campaign))  # fmt: skip
+                                    reason=inv.invite_reason(campaign), today=today)  # fmt: skip
                     except (AccessDenied, ContactLogError) as e:
                         st.error(tr("plan.log_failed", reason=str(e)))
                     else:
                         notes.saved(f"inv_{campaign}_log", note)
                         st.rerun()
-        elif scope.role != "rm":
+        elif not may(scope, "log_contact"):
             st.caption(tr("inv.record_rm_only"))
 
         mine = logs[logs["reason"] == inv.invite_reason(campaign)]

@@ -1,5 +1,7 @@
 """网点总览 Branch overview: clients and AUM, tiers over time, product mix and RM books."""
 
+import math
+
 import plotly.express as px
 import streamlit as st
 from plotly.subplots import make_subplots
@@ -10,6 +12,7 @@ from ui import charts, formats, needs, shell
 
 viewer = shell.page("overview")
 tr, lang = viewer.t, viewer.lang
+rules = load_settings()["tiers"]
 
 summary = shell.cached(overview.tier_summary, viewer)
 st.title(tr("overview.title"))
@@ -28,17 +31,17 @@ st.caption(tr("overview.caption", scope=shell.scope_label(viewer), date=formats.
 
 # --- headline figures with month-over-month change
 c1, c2, c3 = st.columns(3)
-for col, key, cur, prev, fmt in (
-    (c1, "overview.clients", head.clients, head.prev_clients, lambda v: formats.count(v, lang)),
-    (c2, "overview.aum", head.aum, head.prev_aum, lambda v: formats.money(v, lang)),
+for col, label, cur, prev, fmt in (
+    (c1, tr("overview.clients"), head.clients, head.prev_clients, lambda v: formats.count(v, lang)),
+    (c2, tr("overview.aum"), head.aum, head.prev_aum, lambda v: formats.money(v, lang)),
     (
-        c3, "overview.high_end", head.high_end_clients, head.prev_high_end_clients,
-        lambda v: formats.count(v, lang),
+        c3, tr("overview.high_end", tier=tr(f"tier.{rules['high_end_from']}")),
+        head.high_end_clients, head.prev_high_end_clients, lambda v: formats.count(v, lang),
     ),
 ):  # fmt: skip
     delta = formats.change(cur, prev)
     col.metric(
-        tr(key),
+        label,
         fmt(cur),
         None if delta is None else f"{delta:+.1%} {tr('overview.vs_prev')}",
         border=True,
@@ -49,8 +52,8 @@ tiers = summary[summary["month_end"] == month].sort_values("rank", ascending=Fal
 tiers["label"] = [tr(f"tier.{x}") for x in tiers["tier"]]
 tiers["client_share"] = tiers["clients"] / tiers["clients"].sum()
 tiers["aum_share"] = tiers["aum"] / tiers["aum"].sum()
-colours = [charts.TIER_COLOURS[r] for r in tiers["rank"]]
-n_down = load_settings()["tiers"]["downgrade_after_months"]
+colours = [charts.tier_colours()[r] for r in tiers["rank"]]
+n_down = rules["downgrade_after_months"]
 st.subheader(tr("overview.by_tier"), help=tr("overview.by_tier_help", n=n_down))
 fig = make_subplots(
     rows=1, cols=2, shared_yaxes=True, horizontal_spacing=0.04,
@@ -69,7 +72,7 @@ fig.add_bar(
 fig.update_yaxes(type="category", categoryorder="array", categoryarray=list(tiers["label"][::-1]))
 fig.update_xaxes(showticklabels=False)
 fig.update_layout(showlegend=False)
-st.plotly_chart(charts.style(fig, 330), key="ov_tiers")
+st.plotly_chart(charts.style(fig, 55 * len(tiers)), key="ov_tiers")
 
 # --- clients per tier over the months: one small panel per tier, each on its own scale
 trend = summary.copy()
@@ -77,7 +80,7 @@ trend["label"] = [tr(f"tier.{x}") for x in trend["tier"]]
 st.subheader(tr("overview.tier_trend", n=len(months)))
 fig = px.line(
     trend, x="month_end", y="clients", facet_col="label", facet_col_wrap=3, markers=True,
-    color="tier", color_discrete_sequence=charts.TIER_COLOURS,
+    color="tier", color_discrete_map=charts.tier_colour_map(),
     category_orders={"label": [tr(f"tier.{x}") for x in trend.sort_values("rank")["tier"].unique()]},
     labels={"month_end": "", "clients": tr("col.clients"), "label": ""},
 )  # fmt: skip
@@ -85,7 +88,7 @@ fig.update_yaxes(matches=None, showticklabels=True, rangemode="tozero")
 fig.update_xaxes(tickformat="%Y-%m")
 fig.for_each_annotation(lambda a: a.update(text=a.text.split("=")[-1]))
 fig.update_layout(showlegend=False)
-st.plotly_chart(charts.style(fig, 420), key="ov_trend")
+st.plotly_chart(charts.style(fig, 210 * math.ceil(trend["tier"].nunique() / 3)), key="ov_trend")
 
 left, right = st.columns([5, 6])
 # --- AUM by product category

@@ -7,7 +7,7 @@ listed below the tabs with the shared client list, and a row opens the client.
 import plotly.graph_objects as go
 import streamlit as st
 
-from analytics import clusters, migration, rfm, segments, snapshot
+from analytics import clusters, migration, rfm, segments, snapshot, tiers
 from analytics.value import VALUE_TIERS, pareto_curve
 from ui import charts, client_list, describe, formats, needs, shell
 from ui.client_list import Column
@@ -25,7 +25,7 @@ if frame.empty:
 has_value, has_rfm, has_clusters = (needs.has(viewer, p) for p in ("value", "rfm", "clusters"))
 groups = shell.cached(clusters.behaviour_clusters, viewer) if has_clusters else None
 months = snapshot.month_ends(shell.warehouse(viewer.snapshot_path))
-TIERS = [t for t in reversed(["mass", "potential", "gold", "platinum", "diamond", "private"])]
+TIERS = tiers.tier_names()[::-1]  # highest first
 
 
 def label(pick: str) -> str:
@@ -113,7 +113,7 @@ with tabs[0]:  # value tiers + Pareto
 
 with tabs[1]:  # AUM tiers
     at = segments.segment_counts(frame, "aum_tier", TIERS)
-    colours = [charts.TIER_COLOURS[5 - i] for i in range(len(TIERS))]
+    colours = charts.tier_colours()[::-1]  # in the order of TIERS
     bars(at, "aum_tier", lambda c: tr(f"tier.{c}"), "clients", share_text(at, "clients"), "seg_aum",
          "aum_tier", colours)  # fmt: skip
 

@@ -1,12 +1,10 @@
 """临界客户 Threshold clients: near an upgrade, at risk of a downgrade, one step from the full
 relationship; each with its gap, what could close it and whether they were contacted lately."""
 
-from datetime import date
-
 import plotly.graph_objects as go
 import streamlit as st
 
-from analytics import contact_log, snapshot, threshold
+from analytics import contact_log, snapshot, threshold, tiers
 from analytics.settings import load_settings
 from ui import charts, client_list, formats, needs, shell
 from ui.client_list import Column
@@ -23,12 +21,13 @@ band = c1.slider(
     format="%d%%", key="th_band",
 ) / 100  # fmt: skip
 near = shell.cached(threshold.threshold_clients, viewer, band)
-# contacted lately: the CRM history plus contacts logged in BranchLens, counted back from today
+# contacted lately: the CRM history plus contacts logged in BranchLens, counted back from the
+# viewer's business day
 logged = contact_log.contact_dates(
     shell.workspace(), shell.warehouse(viewer.snapshot_path), viewer.scope
 )
 contacted = threshold.contacted_recently(
-    shell.warehouse(viewer.snapshot_path), viewer.scope, as_of=max(date.today(), viewer.as_of),
+    shell.warehouse(viewer.snapshot_path), viewer.scope, as_of=viewer.today,
     extra_contacts=logged,
 )  # fmt: skip
 near = near.assign(contacted=near["client_id"].isin(contacted["client_id"]))
@@ -65,7 +64,7 @@ with up_tab:
     st.caption(tr("th.upgrade_help", band=formats.pct(band, 0)))
     needs.note(viewer, "holdings", "transactions", what="th.closers", partial=False)
     up = near[near["kind"] == "upgrade"]
-    lines = [t for t in reversed(list(rules["tiers"]["lines"])) if t in set(up["line_tier"])]
+    lines = [t for t in tiers.tier_names(rules)[::-1] if t in set(up["line_tier"])]
     if not lines:
         st.info(tr("th.empty"))
     else:
@@ -80,7 +79,8 @@ with up_tab:
         fig.update_xaxes(showticklabels=False)
         st.markdown(f"**{tr('th.by_line')}**")
         st.plotly_chart(charts.style(fig, 60 + 40 * len(lines)), key="th_lines")
-        line = st.segmented_control(tr("th.pick_line"), lines, default=lines[-1] if "platinum" not in lines else "platinum",
+        high = rules["tiers"]["high_end_from"]  # the high-end line (50万) first if it has clients
+        line = st.segmented_control(tr("th.pick_line"), lines, default=high if high in lines else lines[-1],
                                     format_func=lambda t: tr(f"tier.{t}"), key="th_line")  # fmt: skip
         members = up[up["line_tier"] == (line or lines[-1])]
         client_list.show(

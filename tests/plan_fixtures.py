@@ -88,16 +88,18 @@ class TinyWarehouse:
             self.contact(cid, last_contact, rm)
         return cid
 
-    def contact(self, cid: str, day: date, rm: str = "R1") -> None:
+    def contact(self, cid: str, day: date, rm: str = "R1", topic: str = "service") -> None:
         self.con.execute(
-            "INSERT INTO contact_history VALUES (?, ?, ?, 'call', 'service', 'reached')",
-            [cid, rm, day],
+            "INSERT INTO contact_history VALUES (?, ?, ?, 'call', ?, 'reached')",
+            [cid, rm, day, topic],
         )
 
-    def holding(self, cid: str, product: str, balance: float, cost: float, maturity=None):
+    def holding(
+        self, cid: str, product: str, balance: float, cost: float, maturity=None, month=AS_OF
+    ):
         self.con.execute(
             "INSERT INTO holdings_monthly VALUES (?, ?, ?, ?, ?, ?, ?)",
-            [AS_OF, cid, product, balance, balance, cost, maturity],
+            [month, cid, product, balance, balance, cost, maturity],
         )
 
     def policy(self, cid: str, start: date, cooling_off_days: int = 15):

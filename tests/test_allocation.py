@@ -168,7 +168,12 @@ def test_empty_portfolio_gives_findings_not_errors():
     assert "empty_portfolio" in got and "missing_risk_assessment" in got
     assert al.scores(p) == {"safety": None, "liquidity": None, "return_": None}
     assert al.pockets(p)["amount"].sum() == 0
-    assert al.propose_moves(p, k, _shelf()) == []
+    # nothing to move: re-assess first, then find out where the household's money is
+    steps = al.propose_moves(p, k, _shelf())
+    assert [(m.kind, m.reason) for m in steps] == [
+        ("reassess", "missing_risk_assessment"),
+        ("gather", "empty_portfolio"),
+    ]
     assert "empty_portfolio" in codes(pf(("time_deposit", None, 0)), kyc())
 
 
@@ -187,7 +192,8 @@ def test_missing_risk_assessment_skips_level_rules():
         assert "suitability" not in got and "stale_risk_assessment" not in got
     moves = al.propose_moves(p, kyc(level=None), _shelf())
     unknown = int(A["unknown_client_level"][1:])
-    assert all(int(m.to_risk_level[1:]) <= unknown for m in moves)
+    assert moves[0].kind == "reassess" and moves[0].level == A["unknown_client_level"]
+    assert all(int(m.to_risk_level[1:]) <= unknown for m in moves[1:])
 
 
 def test_validate_portfolio_refuses_negative_and_non_numbers():
@@ -213,7 +219,7 @@ def _shelf() -> pd.DataFrame:
         ("S07", "wealth", "R2"), ("S08", "wealth", "R3"), ("S09", "bond_fund", "R2"),
         ("S10", "mixed_fund", "R3"), ("S11", "equity_fund", "R4"), ("S12", "trust", "R5"),
         ("S13", "protection_insurance", "R1"), ("S14", "precious_metal", "R3"),
-        ("S15", "wealth", "R4"), ("S16", "equity_fund", "R3"),
+        ("S15", "wealth", "R4"), ("S16", "equity_fund", "R4"),
     ]  # fmt: skip
     return pd.DataFrame(
         [(pid, f"产品{pid}", f"Product {pid}", c, r) for pid, c, r in rows],
@@ -239,11 +245,13 @@ def test_example_household_moves_fix_findings():
 def test_concentration_move_cuts_to_line():
     p = pf(("mixed_fund", "R3", 800_000, "S10"), ("time_deposit", None, 200_000))
     moves = al.propose_moves(p, kyc("C4"), _shelf())
-    assert moves and {m.reason for m in moves} == {"concentration"}
-    after = al.apply_moves(p, moves)
-    assert after.set_index("name").loc["mixed_fund-0", "amount"] == pytest.approx(
+    # 80% in one fund is also 80% in the grow pocket: the pocket move comes after the cut
+    assert [m.reason for m in moves] == ["concentration", "concentration", "pocket_imbalance"]
+    cut = al.apply_moves(p, moves[:2])
+    assert cut.set_index("name").loc["mixed_fund-0", "amount"] == pytest.approx(
         A["concentration_max_share"] * 1_000_000
     )
+    after = al.apply_moves(p, moves)
     assert "concentration" not in codes(after, kyc("C4"))
     assert len(codes(after, kyc("C4"))) <= len(codes(p, kyc("C4")))
 
@@ -262,8 +270,10 @@ def test_moves_never_above_level_nor_more_findings():
         k = kyc(level, spending=rng.choice([None, 3_000.0, 20_000.0]), children=rng.randint(0, 2))
         moves = al.propose_moves(p, k, shelf)
         cap = int((level or A["unknown_client_level"])[1:])
-        assert all(int(m.to_risk_level[1:]) <= cap for m in moves)
-        assert all(m.amount > 0 for m in moves)
+        switches = [m for m in moves if m.kind == "switch"]
+        assert all(int(m.to_risk_level[1:]) <= cap for m in switches)
+        assert all(m.amount >= A["min_move_amount"] for m in switches)
+        assert all(m.amount == 0 for m in moves if m.kind != "switch")
         after = al.apply_moves(p, moves)
         assert after["amount"].sum() == pytest.approx(p["amount"].sum())
         assert len(al.findings(after, k)) <= len(al.findings(p, k))
@@ -285,7 +295,7 @@ def test_branch_findings_match_members(wh):
     assert list(bf["code"]) == list(al.FINDING_CODES)
     assert bf["clients"].sum() > 0
     for code in ("suitability", "concentration", "over_saving", "liquidity_cover",
-                 "stale_risk_assessment", "protection_gap"):  # fmt: skip
+                 "stale_risk_assessment", "protection_gap", "pocket_imbalance", "return_low"):  # fmt: skip
         assert bf.set_index("code").loc[code, "clients"] > 0, code
     for r in bf.itertuples():
         m = al.finding_members(wh, scope, r.code)

@@ -370,7 +370,8 @@ from ui import audit_view, shell
 scope = Scope({role!r}, ("B001",), rm_id={rm!r}, viewer_id={who!r})
 st.session_state["_in_app"] = True
 shell.audit_gate()
-audit_view.show(shell.Viewer(scope, "en", True, {path!r}, date(2026, 1, 1), "demo"))
+audit_view.show(shell.Viewer(scope, "en", True, {path!r}, date(2026, 1, 1), "demo",
+                             date(2026, 1, 4)))
 """
 
 

@@ -13,6 +13,7 @@ from icalendar import Calendar
 from plan_fixtures import MONDAY, TinyWarehouse
 
 from analytics import contact_plan as cp
+from analytics import workdays
 from analytics.access import AccessDenied, Scope
 from analytics.contact_log import ContactLogError, contact_dates, log_contact, logged_contacts
 from analytics.settings import load_settings
@@ -21,7 +22,7 @@ from analytics.store import open_workspace
 RULE = load_settings()["contact_rule"]
 QUOTA = {"deep": RULE["deep"], "call": RULE["calls"], "light": RULE["light"]}
 R1 = Scope("rm", rm_id="R1", viewer_id="rm:R1")
-WEEK = cp.week_of(MONDAY)
+WEEK = workdays.week_of(MONDAY)
 
 
 @pytest.fixture()
@@ -40,15 +41,22 @@ def reasons(plan: pd.DataFrame, day: date = MONDAY) -> dict[str, str]:
     return dict(plan.loc[plan["day"] == day, ["client_id", "reason"]].itertuples(index=False))
 
 
+def days_and_reasons(plan: pd.DataFrame, client: str) -> list[tuple[date, str]]:
+    rows = plan[plan["client_id"] == client]
+    return list(rows[["day", "reason"]].itertuples(index=False, name=None))
+
+
 def test_calendar_skips_weekends_and_holidays_and_keeps_make_up_days():
     assert [MONDAY + timedelta(days=i) for i in range(5)] == WEEK
-    assert cp.is_working_day(date(2026, 10, 10))  # a Saturday make-up day (调休)
-    assert not cp.is_working_day(date(2026, 10, 1))  # National Day
-    assert not cp.is_working_day(date(2026, 11, 28))  # Saturday
-    assert cp.working_days(date(2026, 9, 30), date(2026, 10, 9)) == [
+    assert workdays.is_working_day(date(2026, 10, 10))  # a Saturday make-up day (调休)
+    assert not workdays.is_working_day(date(2026, 10, 1))  # National Day
+    assert not workdays.is_working_day(date(2026, 11, 28))  # Saturday
+    assert workdays.working_days(date(2026, 9, 30), date(2026, 10, 9)) == [
         date(2026, 9, 30), date(2026, 10, 8), date(2026, 10, 9)
     ]  # fmt: skip
-    assert cp.next_working_days(date(2026, 11, 28), 2) == [date(2026, 11, 30), date(2026, 12, 1)]
+    assert workdays.next_working_days(date(2026, 11, 28), 2) == [
+        date(2026, 11, 30), date(2026, 12, 1)
+    ]  # fmt: skip
 
 
 def test_each_trigger_puts_the_client_in_with_its_reason(tiny):
@@ -56,7 +64,7 @@ def test_each_trigger_puts_the_client_in_with_its_reason(tiny):
     tiny.holding("m7", "P_TD", 50_000, 50_000, MONDAY + timedelta(days=7))  # exactly 7 days out
     tiny.client("m3")
     tiny.holding("m3", "P_TD", 50_000, 50_000, MONDAY + timedelta(days=3))
-    tiny.client("m6")  # 6 days out: neither T-7 nor T-3 today
+    tiny.client("m6")  # 6 days out: its T-7 (Sunday) was raised on Friday, carried to today
     tiny.holding("m6", "P_TD", 50_000, 50_000, MONDAY + timedelta(days=6))
     tiny.client("bday", birth=date(1980, 11, 23))
     tiny.client("pay", pay_day=23)
@@ -74,11 +82,13 @@ def test_each_trigger_puts_the_client_in_with_its_reason(tiny):
     tiny.client("quiet")
     plan = cp.contact_plan(tiny.open(), R1, "R1", [MONDAY])
     got = reasons(plan)
+    # issue 13: a dated trigger not done is carried (m6), and the slots the triggers leave are
+    # filled from the cadence queue (fund_ok and quiet: potential tier, last contact 13 days ago)
     assert got == {
-        "m7": "maturity_t7", "m3": "maturity_t3", "bday": "birthday", "pay": "pay_day",
-        "pension": "pay_day", "fund": "fund_drawdown", "near": "threshold",
+        "m7": "maturity_t7", "m3": "maturity_t3", "m6": "maturity_t7", "bday": "birthday",
+        "pay": "pay_day", "pension": "pay_day", "fund": "fund_drawdown", "near": "threshold",
         "policy": "insurance_callback", "stale": "stale_risk", "overdue": "cadence_overdue",
-        "never": "cadence_overdue",
+        "never": "cadence_overdue", "fund_ok": "cadence_due", "quiet": "cadence_due",
     }  # fmt: skip
     detail = {r.client_id: json.loads(r.detail) for r in plan.itertuples()}
     assert detail["m7"]["date"] == "2026-11-30" and detail["m7"]["days"] == 7
@@ -135,27 +145,31 @@ def test_higher_tiers_and_stronger_triggers_first(tiny):
         tiny.client(f"g{i:02d}", aum=250_000, risk_on=date(2025, 1, 1))  # gold, stale
     tiny.client("dia", aum=2_500_000, risk_on=date(2025, 1, 1))  # diamond, stale
     plan = cp.contact_plan(tiny.open(), R1, "R1", [MONDAY]).set_index("client_id")
-    calls = plan[plan["slot"] == "call"]
-    assert calls.index[0] == "dia"  # the diamond client is the first call of the day
     assert plan["priority"].max() == plan.loc["dia", "priority"]
-    # 19 gold calls go by id; of the six left, five fill the deep slots and one a light touch
-    assert sorted(plan.index[plan["slot"] == "deep"]) == [f"g{i}" for i in range(19, 24)]
+    # issue 13: 26 clients ask for a call and there are 20: the 25 best take the deep slots and
+    # the calls in priority order (the diamond client first, then gold by id), the last one a
+    # light touch; no client gets a lighter slot than one ranked below them
+    assert list(plan.index[plan["slot"] == "deep"]) == ["dia", "g00", "g01", "g02", "g03"]
+    assert list(plan.index[plan["slot"] == "call"]) == [f"g{i:02d}" for i in range(4, 24)]
     assert plan.loc["g24", "slot"] == "light"
 
 
 def test_no_client_twice_within_the_minimum_interval(tiny):
     tiny.client("fund")
-    tiny.holding("fund", "P_EQ", 50_000, 100_000)  # standing trigger every day
+    tiny.holding("fund", "P_EQ", 50_000, 100_000)  # a standing trigger
     tiny.client("bday", birth=date(1980, 11, 25))
     tiny.holding("bday", "P_EQ", 50_000, 100_000)  # planned Monday; birthday Wednesday
-    days = cp.working_days(MONDAY, MONDAY + timedelta(days=20))
+    days = workdays.working_days(MONDAY, MONDAY + timedelta(days=20))
     plan = cp.contact_plan(tiny.open(), R1, "R1", days)
     gap = timedelta(days=RULE["min_interval_days"])
     for _, g in plan.groupby("client_id"):
         dates = sorted(g["day"])
         assert all(b - a >= gap for a, b in zip(dates, dates[1:], strict=False))
-    assert list(plan.loc[plan["client_id"] == "fund", "day"]) == [
-        MONDAY, MONDAY + timedelta(days=7), MONDAY + timedelta(days=14)
+    # issue 13: the fund loss waits out its cool-down, and the free slots go to the cadence queue
+    # (a Potential client), each a week apart
+    assert days_and_reasons(plan, "fund") == [
+        (MONDAY, "fund_drawdown"), (MONDAY + timedelta(days=7), "cadence_due"),
+        (MONDAY + timedelta(days=14), "cadence_due"),
     ]  # fmt: skip
 
 
@@ -284,7 +298,7 @@ def test_log_contact_rules(tiny, ws):
     with pytest.raises(AccessDenied):
         log_contact(ws, wh, R1, "theirs", MONDAY, "call", "reached", today=MONDAY)
     with pytest.raises(AccessDenied):
-        log_contact(ws, wh, Scope("head_office"), "mine", MONDAY, "call", "reached")
+        log_contact(ws, wh, Scope("head_office"), "mine", MONDAY, "call", "reached", today=MONDAY)
     with pytest.raises(AccessDenied):
         log_contact(ws, wh, R1, "nobody", MONDAY, "call", "reached", today=MONDAY)
     for kwargs, code in [

@@ -20,9 +20,9 @@ RULES = load_settings()["invitations"]
 LINE = float(load_settings()["tiers"]["lines"][RULES["upgrade_line_tier"]])
 # the hand answers below assume the documented defaults
 assert LINE == 500_000 and RULES["upgrade_band_below"] == 0.10
-assert RULES["fund_loss_first"] == -0.15 and RULES["fund_loss_second"] == -0.20
+assert inv.fund_loss_levels() == (-0.15, -0.20)
 assert RULES["deposit_rate_3y"] == 0.0125 and RULES["exclude_contacted_days"] == 30
-assert RULES["event_child_max_age"] == 18 and RULES["event_affluent_aum"] == 500_000
+assert RULES["event_child_max_age"] == 18 and inv.affluent_line() == 500_000
 
 HEAD = Scope("head_office", ("B001", "B002"))
 MANAGER = Scope("manager", ("B001",))

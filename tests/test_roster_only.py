@@ -421,7 +421,7 @@ def test_a_card_with_nothing_but_the_roster(wh, pwh):
     assert card.payroll is None and card.pension is None and card.mobile_banking is None
     assert card.monthly_spending is None and card.open_date is None
     assert card.phone is None and card.id_number is None and card.name_zh == "周*"
-    assert client360.talking_points(wh, M01, "K0005") == [
+    assert client360.talking_points(wh, M01, "K0005", AS_OF) == [
         ("tier_gap", {"tier": "platinum", "gap": 20_000.0})
     ]
     full = client360.client_card(pwh, M01, "K0001", unmask=True)

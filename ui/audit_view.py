@@ -8,7 +8,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from analytics import audit, store
+from analytics import access, audit, store
 from ui import shell
 from ui.i18n import TABLES
 from ui.shell import Viewer
@@ -18,7 +18,7 @@ MAX_ROWS = 2000  # the newest records shown; the search narrows them first
 
 def show(viewer: Viewer) -> None:
     tr = viewer.t
-    if viewer.scope.role not in audit.READERS:
+    if not access.may(viewer.scope, "read_audit"):
         shell.audit(viewer, "read_audit", once=True, outcome="refused")
         st.info(tr("audit.readers_only"))
         return

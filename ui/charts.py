@@ -5,8 +5,8 @@ from __future__ import annotations
 import pandas as pd
 import plotly.graph_objects as go
 
-# From mass (light) to private banking (dark): the order of the tiers reads as a scale.
-TIER_COLOURS = ["#c6dbef", "#9ecae1", "#f2b134", "#8c96a8", "#3c78b4", "#1f2d5a"]
+from analytics import tiers
+
 FONT = "Noto Sans CJK SC, PingFang SC, Microsoft YaHei, sans-serif"
 
 
@@ -34,6 +34,16 @@ def hbar(df: pd.DataFrame, x: str, y: str, text: str, colours=None, height: int 
     fig.update_yaxes(autorange="reversed", type="category")
     fig.update_xaxes(showticklabels=False)  # every bar carries its own label
     return style(fig, height)
+
+
+def tier_colours() -> list[str]:
+    """Each AUM tier's colour, lowest tier first (index = tier rank): settings [tiers.colours]."""
+    return tiers.tier_colours()
+
+
+def tier_colour_map() -> dict[str, str]:
+    """Tier code -> colour, for charts coloured by a tier column."""
+    return dict(zip(tiers.tier_names(), tiers.tier_colours(), strict=True))
 
 
 def grid(

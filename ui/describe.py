@@ -70,7 +70,33 @@ def finding(code: str, fields: dict, lang: str) -> str:
             f[key] = f"{value:.2f}"
         elif key == "assessed_on":
             f[key] = formats.day(value, lang)
+        elif key == "pocket":
+            f[key] = t(f"al.pocket.{value}", lang)
+        elif key == "target":
+            f[key] = formats.pct(value, 0)
+        elif key == "tolerance":  # share points
+            f[key] = f"{value * 100:.0f}"
+        elif key == "side":
+            f[key] = t(f"al.pocket_side.{value}", lang)
         else:
             f[key] = value
     wanted = {name for _, name, _, _ in string.Formatter().parse(t(f"find.{code}", lang)) if name}
     return t(f"find.{code}", lang, **{k: v for k, v in f.items() if k in wanted})
+
+
+def move(m, lang: str) -> str:
+    """One proposed move or step (``analytics.allocation.Move``) as a sentence: a switch with
+    the finding it fixes (and "withdrawn early", "after the re-assessment" where they apply), the
+    re-assessment step with the level the moves assume, or the step for a household with no
+    holdings."""
+    if m.kind == "reassess":
+        return t("al.step.reassess", lang, why=t(f"fname.{m.reason}", lang), level=m.level)
+    if m.kind == "gather":
+        return t("al.step.gather", lang)
+    dst = m.to_name if lang == "zh" else (m.to_name_en or m.to_name)
+    text = t("al.move", lang, src=m.from_name, amount=formats.money(m.amount, lang), dst=dst,
+             category=t(f"cat.{m.to_category}", lang))  # fmt: skip
+    if m.early:
+        text += t("al.move_early", lang)
+    text = t("al.move_for", lang, reason=t(f"fname.{m.reason}", lang), move=text)
+    return t("al.move_after", lang, move=text) if m.after_reassessment else text

@@ -3,6 +3,8 @@ same keys). ``t(key, lang, **fields)`` formats a string with ``str.format`` fiel
 
 from __future__ import annotations
 
+from analytics import tiers
+
 LANGS = ("zh", "en")
 
 ZH: dict[str, str] = {
@@ -136,6 +138,7 @@ ZH: dict[str, str] = {
     "sidebar.language": "语言 / Language",
     "sidebar.view_as": "查看身份（演示模式）",
     "sidebar.as_of": "数据截至 {date}",
+    "sidebar.today": "营业日 {date}（联络周期、到期天数和联络计划由此日起算）",
     "sidebar.demo": "演示数据：人物与金额均为虚构",
     "sidebar.snapshot": "数据快照：{name}",
     "role.head_office": "总行",
@@ -143,6 +146,7 @@ ZH: dict[str, str] = {
     "role.rm": "客户经理 · {name}",
     "role.trainer": "培训师",
     "shell.building_demo": "首次启动：正在生成演示数据，约需半分钟……",
+    "shell.stale": "数据已过时：当前快照截至 {as_of}，距今天（{today}）已 {days} 天。近期联络、到期天数和覆盖率都从今天起算，可能与实际不符，请导入最新数据。",
     # access
     "access.page_refused": "您当前的身份无权查看此页面。",
     "access.trainer_demo_only": "培训师身份只能查看演示数据，当前数据快照不是演示数据。",
@@ -273,7 +277,7 @@ ZH: dict[str, str] = {
     "overview.month": "月份",
     "overview.clients": "客户数",
     "overview.aum": "AUM（月日均）",
-    "overview.high_end": "中高端客户（白金及以上）",
+    "overview.high_end": "中高端客户（{tier}及以上）",
     "overview.vs_prev": "较上月",
     "overview.by_tier": "客户与 AUM 分层",
     "overview.by_tier_help": "层级按当月 AUM 达线即升级、连续 {n} 个月低于线才降级。",
@@ -547,7 +551,7 @@ ZH: dict[str, str] = {
     "col.last_txn": "最近主动交易",
     "col.products": "产品数",
     "he.title": "中高端客户",
-    "he.caption": "{scope} · 数据截至 {date} · 中高端 = 白金及以上",
+    "he.caption": "{scope} · 数据截至 {date} · 中高端 = {tier}及以上",
     "he.tier": "层级",
     "he.all": "全部中高端",
     "he.tab_profile": "客群画像",
@@ -607,6 +611,13 @@ ZH: dict[str, str] = {
     "al.moves": "调整建议（产品落地）",
     "al.no_moves": "没有需要的调整。",
     "al.move": "从「{src}」调出 {amount} 到「{dst}」（{category}）",
+    "al.move_for": "{reason}：{move}",
+    "al.move_early": "，提前支取",
+    "al.move_after": "测评后：{move}",
+    "al.step.reassess": "第一步：请客户重新做风险测评（{why}）。测评完成前不办理任何购买；以下调整按 {level} 拟定，测评结果不同则重新检视。",
+    "al.step.gather": "在我行还没有持仓：先了解家庭在他行的资产和每月支出，再做检视。",
+    "al.pocket_side.over": "多出",
+    "al.pocket_side.under": "还差",
     "al.sheet": "下载面谈单（可打印）",
     "al.sheet_title": "资产配置检视面谈单",
     "al.sheet_client": "客户",
@@ -634,6 +645,7 @@ ZH: dict[str, str] = {
     "fname.return_high": "收益性偏高（风险偏高）",
     "fname.return_low": "收益性偏低",
     "fname.liquidity_low": "流动性得分偏低",
+    "fname.pocket_imbalance": "四笔钱比例失衡",
     "find.empty_portfolio": "当前没有持仓，可从示例家庭或空白家庭开始测算。",
     "find.missing_risk_assessment": "尚未做风险测评：先完成测评，才能判断产品是否适合。",
     "find.stale_risk_assessment": "风险测评于 {assessed_on} 完成，已超过 {valid_days} 天：先重新测评。",
@@ -646,6 +658,7 @@ ZH: dict[str, str] = {
     "find.return_high": "收益性得分 {score}，高于 {client_level} 的目标上限 {line}：承担的风险偏高。",
     "find.return_low": "收益性得分 {score}，低于 {client_level} 的目标下限 {line}。",
     "find.liquidity_low": "流动性得分 {score}，低于目标下限 {line}。",
+    "find.pocket_imbalance": "「{pocket}」占 {share}，标准占比 {target}（允许偏离 {tolerance} 个百分点）：{side} {amount}。",
     "section.marketing": "存量客户营销",
     "page.contact_plan": "5-20-30 联络计划",
     "page.invitations": "客户邀约",
@@ -672,6 +685,7 @@ ZH: dict[str, str] = {
     "reason.stale_risk": "风险测评到期",
     "reason.birthday": "生日",
     "reason.pay_day": "代发到账日",
+    "reason.cadence_due": "按周期维护",
     "reason.invite_upgrade": "邀约：升级",
     "reason.invite_fund_diagnosis": "邀约：基金诊断",
     "reason.invite_insurance_review": "邀约：保单检视",
@@ -684,6 +698,7 @@ ZH: dict[str, str] = {
     "plan.last_contacts": "上次联络、联络频率与覆盖率",
     "plan.day": "计划日期",
     "plan.moved_to": "非工作日，已顺延到 {day}。",
+    "plan.calendar_unpublished": "{years} 年的节假日安排尚未发布（chinesecalendar 未收录）：这些日子按周一至周五、再加规则设置里的节假日和调休日计算，计划可能排在实际放假的日子。",
     "plan.span": "范围",
     "plan.span_day": "当天",
     "plan.span_week": "本周",
@@ -737,6 +752,16 @@ ZH: dict[str, str] = {
     "plan.opener.birthday": "生日快乐！祝您{age}岁生日身体健康、万事顺意。",
     "plan.opener.pay_day_payroll": "您好，本月工资已到账，闲置资金可以考虑随用随取的现金管理产品。",
     "plan.opener.pay_day_pension": "您好，本月养老金已到账，需要的话可以帮您安排稳健的存款产品。",
+    "plan.opener.cadence_due": "您好，上次和您联系是 {days} 天前，例行问候一下：最近资金安排上有什么需要吗？",
+    "plan.forced": "渠道规则",
+    "plan.forced_keep_slot": "按事由固定渠道",
+    "plan.forced_no_mobile": "未开通手机银行，发短信",
+    "plan.summary": "名额使用情况",
+    "plan.summary_help": "尚未确认的计划日，每天 {slots} 个名额：触发事件安排了多少，按联络周期补充了多少（离上次联络已过周期比例最高的客户优先），空出多少以及原因——剩下的客户都在 {interval} 天间隔期内（刚联络过、已安排或即将有触发事件），或者已没有客户可排。",
+    "plan.sum_trigger": "触发事件",
+    "plan.sum_cadence": "按周期补充",
+    "plan.sum_empty_interval": "空缺·间隔期内",
+    "plan.sum_empty_none": "空缺·无客户可排",
     "inv.title": "客户邀约",
     "inv.caption": "{scope} · 数据截至 {date} · 近 {days} 天内联络过的客户不进名单",
     "inv.upgrade": "升级邀约",
@@ -751,7 +776,7 @@ ZH: dict[str, str] = {
     "inv.aum": "涉及资产",
     "inv.excluded": "近期已联络（已排除）",
     "inv.script": "话术",
-    "inv.script.upgrade": "1. **开场**：您好，我是您的客户经理【姓名】，打扰您两分钟。\n2. **价值**：您在我行的资产已经很接近白金客户了，达标后有专属理财经理、贵宾厅和更优惠的产品额度。\n3. **邀约**：这周四或周五您方便来网点吗？我帮您把家里的资产整体梳理一下，看看怎么安排更合适。\n4. **收尾**：好的，我给您发个短信确认时间和地址。",
+    "inv.script.upgrade": "1. **开场**：您好，我是您的客户经理【姓名】，打扰您两分钟。\n2. **价值**：您在我行的资产已经很接近{tier}客户了，达标后有专属理财经理、贵宾厅和更优惠的产品额度。\n3. **邀约**：这周四或周五您方便来网点吗？我帮您把家里的资产整体梳理一下，看看怎么安排更合适。\n4. **收尾**：好的，我给您发个短信确认时间和地址。",
     "inv.script.fund_diagnosis": "1. **开场**：您好，最近市场波动比较大，想跟您聊聊您持有的基金。\n2. **共情**：看到有一些浮亏，心里肯定不太舒服，这时候更需要冷静看一看。\n3. **邀约**：我们网点本周有基金诊断，会逐只看持仓、分析是继续持有、分批调整还是定投摊薄，您看哪天方便？\n4. **收尾**：诊断不收费，也不一定要做调整，关键是心里有数。",
     "inv.script.insurance_review": "1. **开场**：您好，我是您的客户经理，在做保单年度回访。\n2. **说明**：您的保单实际收益和当初的演示有一些差距，我想当面跟您说清楚原因和后续的预期。\n3. **邀约**：您哪天方便来网点，我们一起看一下保单，也看看家庭保障还有没有缺口？\n4. **收尾**：我会提前把保单资料准备好。",
     "inv.script.family_event": "1. **开场**：您好，我们网点本月有一场【亲子财商课/家庭理财沙龙】，想邀请您全家参加。\n2. **价值**：活动有小朋友喜欢的内容，也会讲教育金和家庭资产配置。\n3. **邀约**：周六上午十点，您方便带孩子一起来吗？\n4. **收尾**：名额有限，我先给您留位置，再发短信确认。",
@@ -1164,6 +1189,7 @@ EN: dict[str, str] = {
     "sidebar.language": "语言 / Language",
     "sidebar.view_as": "View as (demo mode)",
     "sidebar.as_of": "Data as of {date}",
+    "sidebar.today": "Business day {date} (cadences, days to maturity and contact plans count from it)",
     "sidebar.demo": "Demo data: people and amounts are fictitious",
     "sidebar.snapshot": "Snapshot: {name}",
     "role.head_office": "Head office",
@@ -1171,6 +1197,7 @@ EN: dict[str, str] = {
     "role.rm": "RM · {name}",
     "role.trainer": "Trainer",
     "shell.building_demo": "First start: building the demo data (about half a minute)...",
+    "shell.stale": "Stale data: the snapshot is as of {as_of}, {days} days before today ({today}). Recent contacts, days to maturity and coverage count from today and may be off: import the latest files.",
     "access.page_refused": "Your role may not open this page.",
     "access.trainer_demo_only": "The trainer role sees demo data only, and the current snapshot is not demo data.",
     "access.login_needed": "Please log in first.",
@@ -1296,7 +1323,7 @@ EN: dict[str, str] = {
     "overview.month": "Month",
     "overview.clients": "Clients",
     "overview.aum": "AUM (monthly average)",
-    "overview.high_end": "High-end clients (Platinum+)",
+    "overview.high_end": "High-end clients ({tier}+)",
     "overview.vs_prev": "vs previous month",
     "overview.by_tier": "Clients and AUM by tier",
     "overview.by_tier_help": "A client moves up when the month's AUM reaches a line, and down only after {n} months in a row below it.",
@@ -1569,7 +1596,7 @@ EN: dict[str, str] = {
     "col.last_txn": "Last own transaction",
     "col.products": "Products",
     "he.title": "High-end clients",
-    "he.caption": "{scope} · data as of {date} · high-end = Platinum and above",
+    "he.caption": "{scope} · data as of {date} · high-end = {tier} and above",
     "he.tier": "Tier",
     "he.all": "All high-end",
     "he.tab_profile": "Profile",
@@ -1629,6 +1656,13 @@ EN: dict[str, str] = {
     "al.moves": "Proposed moves (with products on our shelf)",
     "al.no_moves": "No moves needed.",
     "al.move": "Move {amount} from “{src}” to “{dst}” ({category})",
+    "al.move_for": "{reason}: {move}",
+    "al.move_early": ", withdrawn before maturity",
+    "al.move_after": "After the re-assessment: {move}",
+    "al.step.reassess": "First step: the client redoes the risk assessment ({why}). Nothing is bought before it; the moves below assume {level} and are checked again if the result differs.",
+    "al.step.gather": "No holdings with us yet: first ask about the household's money at other banks and its monthly spending, then run the check.",
+    "al.pocket_side.over": "over by",
+    "al.pocket_side.under": "short by",
     "al.sheet": "Download the meeting sheet (printable)",
     "al.sheet_title": "Asset allocation review",
     "al.sheet_client": "Client",
@@ -1656,6 +1690,7 @@ EN: dict[str, str] = {
     "fname.return_high": "Return (risk) too high",
     "fname.return_low": "Return too low",
     "fname.liquidity_low": "Liquidity score too low",
+    "fname.pocket_imbalance": "Pockets out of proportion",
     "find.empty_portfolio": "No holdings yet: start from the example or a blank household to try things out.",
     "find.missing_risk_assessment": "No risk assessment: assess first, then suitability can be judged.",
     "find.stale_risk_assessment": "The risk assessment of {assessed_on} is older than {valid_days} days: reassess first.",
@@ -1668,6 +1703,7 @@ EN: dict[str, str] = {
     "find.return_high": "Return scores {score}, above the {client_level} maximum of {line}: too much risk.",
     "find.return_low": "Return scores {score}, under the {client_level} minimum of {line}.",
     "find.liquidity_low": "Liquidity scores {score}, under the minimum of {line}.",
+    "find.pocket_imbalance": "“{pocket}” is {share} of the portfolio against a standard {target} (±{tolerance} points): {side} {amount}.",
     "section.marketing": "Client marketing",
     "page.contact_plan": "5-20-30 contact plan",
     "page.invitations": "Invitations",
@@ -1694,6 +1730,7 @@ EN: dict[str, str] = {
     "reason.stale_risk": "Risk assessment expiring",
     "reason.birthday": "Birthday",
     "reason.pay_day": "Pay day",
+    "reason.cadence_due": "Regular check-in",
     "reason.invite_upgrade": "Invitation: upgrade",
     "reason.invite_fund_diagnosis": "Invitation: fund check-up",
     "reason.invite_insurance_review": "Invitation: policy review",
@@ -1706,6 +1743,7 @@ EN: dict[str, str] = {
     "plan.last_contacts": "Last contacts, cadence and coverage",
     "plan.day": "Plan day",
     "plan.moved_to": "Not a working day: moved to {day}.",
+    "plan.calendar_unpublished": "The holiday calendar for {years} is not published yet (not in chinesecalendar): those days count Monday to Friday plus the holidays and make-up days in the settings, so the plan may fall on a day off.",
     "plan.span": "Range",
     "plan.span_day": "Today",
     "plan.span_week": "This week",
@@ -1759,6 +1797,16 @@ EN: dict[str, str] = {
     "plan.opener.birthday": "Happy birthday! Best wishes for your {age}th year.",
     "plan.opener.pay_day_payroll": "Your salary has arrived this month; spare cash could go into a cash-management product you can draw on any day.",
     "plan.opener.pay_day_pension": "Your pension has arrived this month; if you like, I can set up a safe deposit product for it.",
+    "plan.opener.cadence_due": "Hello, we last spoke {days} days ago, so I'm checking in: is there anything you need for your savings?",
+    "plan.forced": "Channel rule",
+    "plan.forced_keep_slot": "Channel fixed by its reason",
+    "plan.forced_no_mobile": "No mobile banking: by SMS",
+    "plan.summary": "How the slots were filled",
+    "plan.summary_help": "For the days not accepted yet, {slots} slots a day: how many the triggers filled, how many the cadence queue filled (the clients with the largest share of their cadence elapsed first), and how many stayed empty and why: the clients left are all within the {interval}-day interval (just contacted, already planned or with a trigger coming up), or no client is left.",
+    "plan.sum_trigger": "By a trigger",
+    "plan.sum_cadence": "From the cadence queue",
+    "plan.sum_empty_interval": "Empty · within the interval",
+    "plan.sum_empty_none": "Empty · no client left",
     "inv.title": "Invitations",
     "inv.caption": "{scope} · data as of {date} · clients contacted in the last {days} days are left out",
     "inv.upgrade": "Upgrade",
@@ -1773,7 +1821,7 @@ EN: dict[str, str] = {
     "inv.aum": "AUM involved",
     "inv.excluded": "Contacted lately (left out)",
     "inv.script": "Call script",
-    "inv.script.upgrade": "1. **Open**: Hello, this is [your name], your relationship manager; do you have two minutes?\n2. **Value**: your assets with us are very close to Platinum, which brings a dedicated adviser, the VIP lounge and better product quotas.\n3. **Invite**: could you come to the branch on Thursday or Friday? I'll go through your household's assets with you and see how best to arrange them.\n4. **Close**: I'll text you the time and address.",
+    "inv.script.upgrade": "1. **Open**: Hello, this is [your name], your relationship manager; do you have two minutes?\n2. **Value**: your assets with us are very close to {tier}, which brings a dedicated adviser, the VIP lounge and better product quotas.\n3. **Invite**: could you come to the branch on Thursday or Friday? I'll go through your household's assets with you and see how best to arrange them.\n4. **Close**: I'll text you the time and address.",
     "inv.script.fund_diagnosis": "1. **Open**: Hello, markets have been volatile lately and I'd like to talk about your funds.\n2. **Empathy**: a paper loss is never comfortable; this is exactly the time to look at it calmly.\n3. **Invite**: this week the branch runs fund check-ups: we go through each holding and whether to hold, adjust in steps or average down. Which day suits you?\n4. **Close**: the check-up is free and you don't have to change anything; the point is to know where you stand.",
     "inv.script.insurance_review": "1. **Open**: Hello, I'm your relationship manager, calling for the yearly policy review.\n2. **Explain**: your policy's actual return differs from the illustration at sale; I'd like to explain why and what to expect.\n3. **Invite**: when could you come by to go through the policy, and check whether the family's cover has gaps?\n4. **Close**: I'll have the policy papers ready.",
     "inv.script.family_event": "1. **Open**: Hello, this month the branch holds a [children's money class / family finance salon] and we'd love your family to come.\n2. **Value**: there is something for the children, and a talk on education savings and family finances.\n3. **Invite**: Saturday at 10 am, could you bring the children?\n4. **Close**: places are limited; I'll hold seats for you and text you a confirmation.",
@@ -2060,9 +2108,21 @@ TABLES = {"zh": ZH, "en": EN}
 
 def t(key: str, lang: str, **fields) -> str:
     """The string for ``key`` in ``lang`` with ``fields`` filled in. A missing key raises KeyError
-    (the key-parity test keeps both tables complete)."""
-    text = TABLES[lang][key]
+    (the key-parity test keeps both tables complete), except an AUM tier's name: see
+    ``tier_label``."""
+    text = tier_label(key[5:], lang) if key.startswith("tier.") else TABLES[lang][key]
     return text.format(**fields) if fields else text
+
+
+def tier_label(code: str, lang: str) -> str:
+    """An AUM tier's name (settings.toml [tiers] says the same): its ``[tiers.labels]`` entry in
+    ``lang`` when settings give one (a bank's own tier, or its own name for a built-in one); else
+    this table's ``tier.<code>`` (the six built-in tiers); else the code itself, as settings
+    spell it, so a tier added without a label still shows and never stops a page."""
+    own = tiers.tier_label(code, lang)
+    if own is not None:
+        return own
+    return TABLES[lang].get(f"tier.{code}", code)
 
 
 def lang_from_locale(locale: str | None) -> str:

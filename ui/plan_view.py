@@ -21,6 +21,14 @@ def reason_label(viewer: Viewer, reason: str | None) -> str:
     return viewer.t(f"reason.{reason}") if reason else viewer.t("reason.manual")
 
 
+def forced_label(viewer: Viewer, codes: str | None) -> str:
+    """Why a planned contact's channel breaks the priority order (``contact_plan.forced_flags``
+    codes joined by commas), in words; '' when it does not."""
+    if not isinstance(codes, str) or not codes:
+        return ""
+    return "; ".join(viewer.t(f"plan.forced_{c}") for c in codes.split(","))
+
+
 def opener(viewer: Viewer, reason: str, detail: str | dict | None) -> str:
     """The suggested first sentence for a planned contact, filled with the trigger's facts."""
     facts = json.loads(detail) if isinstance(detail, str) else dict(detail or {})

@@ -20,7 +20,7 @@ from typing import NoReturn
 import pandas as pd
 import streamlit as st
 
-from analytics import access, snapshot, store
+from analytics import access, business_day, snapshot, store
 from analytics.access import Scope
 from ui.i18n import LANGS, lang_from_locale, t
 
@@ -36,10 +36,15 @@ class PageSpec:
     title_key: str
     icon: str
     section_key: str
-    roles: tuple[str, ...] = ALL_ROLES
+
+    @property
+    def roles(self) -> tuple[str, ...]:
+        """The roles that may open the page: its ``page:<id>`` row of ``access.PERMISSIONS``."""
+        return access.roles_for(f"page:{self.id}")
 
 
-# The views in the order of the navigation. A page is listed here when it exists.
+# The views in the order of the navigation. A page is listed here when it exists; who may open
+# it is its ``page:<id>`` row in ``analytics/access.py``.
 PAGES: tuple[PageSpec, ...] = (
     PageSpec(
         "overview", "pages/overview.py", "overview", "page.overview", ":material/dashboard:",
@@ -83,11 +88,10 @@ PAGES: tuple[PageSpec, ...] = (
     ),
     PageSpec(
         "data", "pages/data.py", "data", "page.data", ":material/database:", "section.data",
-        roles=("head_office", "manager", "trainer"),
     ),
     PageSpec(
         "users", "pages/users.py", "users", "page.users", ":material/manage_accounts:",
-        "section.data", roles=("head_office", "manager"),
+        "section.data",
     ),
     PageSpec(
         "settings", "pages/settings.py", "settings", "page.settings", ":material/tune:",
@@ -99,7 +103,11 @@ PAGES_BY_ID = {p.id: p for p in PAGES}
 
 @dataclass(frozen=True)
 class Viewer:
-    """Who is looking, in which language, at which snapshot."""
+    """Who is looking, in which language, at which snapshot, on which business day.
+
+    ``today`` is the viewer's business day (``analytics/business_day.py``): every window, day count
+    and plan counts from it. ``stale`` says the imported snapshot is older than ``[stores]
+    stale_after_days`` on that day (a banner says so)."""
 
     scope: Scope
     lang: str
@@ -107,6 +115,8 @@ class Viewer:
     snapshot_path: str
     as_of: date
     source: str
+    today: date
+    stale: bool = False
 
     def t(self, key: str, **fields) -> str:
         return t(key, self.lang, **fields)
@@ -252,13 +262,18 @@ def current_viewer() -> Viewer:
         audit(scope, "page", detail="trainer_demo_only", once=True, outcome="refused")
         st.error(t("access.trainer_demo_only", lang))
         halt()
+    as_of = date.fromisoformat(meta["as_of"])
+    # the one place the wall clock is read: the business day follows it on imported data only
+    day = business_day.business_day(as_of, meta.get("source", ""), date.today())
     return Viewer(
         scope=scope,
         lang=lang,
         demo_mode=is_demo,
         snapshot_path=path,
-        as_of=date.fromisoformat(meta["as_of"]),
+        as_of=as_of,
         source=meta.get("source", ""),
+        today=day.day,
+        stale=day.stale,
     )
 
 
@@ -301,6 +316,7 @@ def _main() -> None:
         st.error(viewer.t("access.page_refused"))
         st.stop()
     sidebar(viewer)
+    stale_banner(viewer)
     st.session_state["_in_app"] = True
     try:
         nav.run()
@@ -420,6 +436,7 @@ def sidebar(viewer: Viewer) -> None:
                 on_change=_set_as,
             )
         st.caption(t("sidebar.as_of", viewer.lang, date=viewer.as_of.isoformat()))
+        st.caption(t("sidebar.today", viewer.lang, date=viewer.today.isoformat()))
         if viewer.source == "demo":
             st.caption(f"**{t('sidebar.demo', viewer.lang)}**")
         else:
@@ -430,6 +447,17 @@ def sidebar(viewer: Viewer) -> None:
             from ui import login
 
             login.logout_button(viewer.lang)
+
+
+def stale_banner(viewer: Viewer) -> None:
+    """At the top of every page: a warning when the imported snapshot is older than
+    ``[stores] stale_after_days`` on the viewer's business day."""
+    if viewer.stale:
+        st.warning(
+            t("shell.stale", viewer.lang, as_of=viewer.as_of.isoformat(),
+              days=(viewer.today - viewer.as_of).days, today=viewer.today.isoformat()),
+            icon=":material/update:",
+        )  # fmt: skip
 
 
 def _set_lang() -> None:
