@@ -75,7 +75,10 @@ CLV_COLUMNS = [
     "current",
     "future",
     "quadrant",
+    "future_value_code",
 ]
+# ``future_value_code`` of corporate_clv: how the future value was reached (the view translates).
+FUTURE_VALUE_CODES = ("modelled", "no_settlement")
 QUADRANTS = ("high_high", "high_low", "low_high", "low_low")
 MATRIX_COLUMNS = [
     "quadrant",
@@ -540,9 +543,14 @@ def corporate_clv(wh: Database, scope: Scope, as_of: date | str | None = None) -
       corporate clients), future = 'high' when future_profit_discounted ≥ the branch median;
       quadrant = '<current>_<future>' (``QUADRANTS``).
 
-    A client without any settlement in the window has no history for the models: frequency,
-    recency_weeks, T_weeks, p_alive, value_per_settlement and value_model are NaN/None,
-    expected_settlements and future profit 0 (the view may say "no settlements").
+    **No settlement history** (issue 13): a client without any settlement in the window (neither
+    payer nor payee in corp_transactions over the last ``history_months``) gives the models
+    nothing to forecast from, so by rule its expected settlements and future profit are 0 (its
+    CLV is its 12-month profit less the future cost to serve; it lands in a 'low' future quadrant
+    unless the branch median is 0 too): frequency, recency_weeks, T_weeks, p_alive,
+    value_per_settlement and value_model are NaN/None, and ``future_value_code`` is
+    'no_settlement' (else 'modelled'; ``FUTURE_VALUE_CODES``), which the view counts and shows
+    in place of a bare ¥0.
 
     Raises ValueError (message for the view) when a branch of the population has fewer than
     ``min_clients_for_fit`` clients with settlement history, or a fit fails.
@@ -619,6 +627,7 @@ def corporate_clv(wh: Database, scope: Scope, as_of: date | str | None = None) -
     df["current"] = np.where(current_high, "high", "low")
     df["future"] = np.where(future_high, "high", "low")
     df["quadrant"] = df["current"] + "_" + df["future"]
+    df["future_value_code"] = np.where(has, "modelled", "no_settlement")
     out = df[df["in_scope"].astype(bool)].sort_values(
         ["clv", "corp_id"], ascending=[False, True], kind="mergesort"
     )

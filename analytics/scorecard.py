@@ -6,6 +6,13 @@ comes from ``[scorecard]`` in settings.toml, read with ``load_settings()``.
 
 How a scorecard is built (``train_scorecard``):
 
+0. **Population** (``training_population``, ``[scorecard] population``). ``"borrowers"`` (the
+   default): only rows with a loan are trained on — a value > 0 in any of
+   ``borrower_columns`` present in the table (loan balance at the as-of date, loan interest in
+   12 months, overdue days), a missing value counting as 0. A company that never borrowed has no
+   loan to default on, so its default flag does not describe credit risk. ``"all"``: every row.
+   A table without any of the borrower columns (an upload of loan files: every row is a borrower)
+   is used whole, rule code ``no_loan_columns``. What was left out is in ``Scorecard.population``.
 1. **Validate.** The target column must exist (``missing_target``); rows with a missing target are
    left out; the remaining values must be exactly two, one of them ``bad_label``
    (``target_not_binary``; a bool/number target matches ``bad_label`` by equality, so ``True``
@@ -13,7 +20,11 @@ How a scorecard is built (``train_scorecard``):
    (``too_few_rows``) and at least ``min_bad`` bads *and* ``min_bad`` goods (``too_few_bad``).
 2. **Columns.** ``usable_columns`` sorts the candidate columns into numeric and categorical
    features and drops identifiers, free text, constants, empty and date columns (reason codes in
-   ``Scorecard.dropped``). Nothing usable left: ``no_usable_features``.
+   ``Scorecard.dropped``). Nothing usable left: ``no_usable_features``. An identifier (a column
+   named in ``[scorecard] identifier_columns``, such as the demo's ``corp_id``, or one holding a
+   distinct value per row) is a row key, not a failed variable: it is listed in
+   ``Scorecard.identifiers`` and the view names it as the row key, apart from
+   ``Scorecard.unusable`` (free text, dates, constants, empty columns).
 3. **Split.** Stratified train/holdout split (``holdout_share``, ``random_state`` = ``seed`` or
    ``[scorecard] seed``). Binning and the model only ever see the training rows.
 4. **Bins and WOE** (training rows). WOE = ln(%good / %bad) per bin, each count smoothed by
@@ -45,7 +56,15 @@ How a scorecard is built (``train_scorecard``):
    (``BASE_ROW``: offset − factor × intercept) and each bin gets −factor × coefficient × WOE, so a
    client's score is the base points plus one bin's points per feature, and a WOE of 0 (neutral)
    is worth 0 points.
-8. **Grades** by score cut-offs (``[scorecard.grades]``: lowest score of each grade, C below CC).
+8. **Grades** by calibrated probability of default (PD), not by points. The model's log-odds are
+   calibrated on the training rows by Platt scaling (an unpenalised logistic regression of the bad
+   flag on the model's logit: PD = 1 / (1 + exp(−(a + b·logit))); identity when the card is
+   intercept-only or the fitted slope is not positive), so the mean PD of the training rows is
+   their bad rate and the spread is not shrunk by the model's L2 penalty. Each grade is a PD band
+   (``[scorecard.grade_pd]``: the highest PD of each grade, AAA…CC increasing; C is everything
+   above CC): a client's grade is the best grade whose upper PD it does not exceed. Calibration
+   is monotone, so a better score never gets a worse grade; the bands are absolute, so a
+   population the features cannot separate (holdout AUC near 0.5) still sits in few grades.
 9. **Validation** on the holdout: AUC (``roc_auc_score`` on P(bad)), KS = max |TPR − FPR|,
    Gini = 2·AUC − 1; PSI of the score between the training rows and the holdout (``psi_bins``
    bins at training quantiles, counts smoothed by ``woe_smoothing``); AUC on the training rows too.
@@ -77,7 +96,7 @@ from analytics.privacy import mask_notes
 from analytics.settings import load_settings
 from analytics.store import Database
 
-# Best first. Cut-offs for all but the last in [scorecard.grades].
+# Best first. Upper PD of all but the last in [scorecard.grade_pd].
 GRADES = ("AAA", "AA", "A", "BBB", "BB", "B", "CCC", "CC", "C")
 # Bin labels of the missing values and of the merged rare categories (parenthesised so that a
 # real category is unlikely to collide with them).
@@ -96,6 +115,8 @@ DROP_REASONS = (
     "weak",
     "wrong_sign",
 )
+# Reason codes of ``Scorecard.population["rule"]`` (training_population).
+POPULATION_RULES = ("borrowers", "all", "no_loan_columns")
 ERROR_CODES = (
     "missing_target",
     "target_not_binary",
@@ -171,6 +192,8 @@ def usable_columns(
 
     Returns (numeric, categorical, dropped) where dropped maps a column to its reason code:
 
+    - ``identifier`` by name: a column named in ``identifier_columns`` (case-insensitive), whatever
+      its values (checked first).
     - ``empty``: no value at all.
     - ``date``: datetime values, date objects or text dates (2026-10-31) in at least
       ``numeric_parse_share`` of the values (a date is not a risk driver as such; derive an age).
@@ -192,11 +215,15 @@ def usable_columns(
     max_cats = int(cfg["max_categories"])
     text_len = int(cfg["free_text_min_length"])
     skip = {target, *exclude}
+    id_names = {str(c).strip().lower() for c in cfg.get("identifier_columns", ())}
     numeric: list[str] = []
     categorical: list[str] = []
     dropped: dict[str, str] = {}
     for col in df.columns:
         if col in skip:
+            continue
+        if str(col).strip().lower() in id_names:
+            dropped[col] = "identifier"
             continue
         s = df[col]
         plain = pd.api.types.is_numeric_dtype(s) or pd.api.types.is_bool_dtype(s)
@@ -515,7 +542,10 @@ class Scorecard:
     bad_rate, woe, iv, points; counts on the training rows) after a first ``BASE_ROW`` row with
     the base points. ``iv``: every binned feature with its IV, whether it was kept and why not
     (``weak``, ``wrong_sign``) or why it is flagged (``suspicious``). ``dropped``: column → reason
-    code for every candidate column not in the model.
+    code for every candidate column not in the model (``identifiers`` and ``unusable`` split it
+    for the view). ``calibration``: Platt (a, b) of the PD (module docstring, step 8).
+    ``grade_pd``: the highest PD of each grade but C. ``population``: the training population
+    (``training_population``): rule code, rows in the table, rows left out and the bads among them.
     """
 
     table: pd.DataFrame
@@ -539,7 +569,26 @@ class Scorecard:
     factor: float
     offset: float
     base_points: float
-    grade_cutoffs: dict[str, float]
+    grade_pd: dict[str, float]
+    calibration: tuple[float, float] = (0.0, 1.0)
+    population: dict = field(default_factory=dict)
+
+    @property
+    def identifiers(self) -> list[str]:
+        """Columns recognised as row identifiers (row keys, not variables)."""
+        return [c for c, r in self.dropped.items() if r == "identifier"]
+
+    @property
+    def unusable(self) -> dict[str, str]:
+        """Columns that could not be used as variables (free text, dates, constants, empty),
+        with their reason codes: not identifiers, not variables screened out by IV or sign."""
+        keep_out = ("identifier", "weak", "wrong_sign")
+        return {c: r for c, r in self.dropped.items() if r not in keep_out}
+
+    def pd_of(self, logit: np.ndarray) -> np.ndarray:
+        """Calibrated probability of default for model log-odds ``logit``."""
+        a, b = self.calibration
+        return 1.0 / (1.0 + np.exp(-(a + b * np.asarray(logit, float))))
 
     def woe_frame(self, df: pd.DataFrame) -> pd.DataFrame:
         """WOE of every kept feature for the rows of ``df`` (same index)."""
@@ -562,19 +611,21 @@ class Scorecard:
         return self.intercept + (w @ coef if self.features else np.zeros(len(df)))
 
     def score(self, df: pd.DataFrame) -> pd.DataFrame:
-        """``df`` with three more columns: ``score`` (points, 1 decimal: base points + one bin's
-        points per feature), ``prob_bad`` (the model's probability of bad) and ``grade`` (from the
-        rounded score). Values without a bin score 0 points (module docstring)."""
+        """``df`` with four more columns: ``score`` (points, 1 decimal: base points + one bin's
+        points per feature), ``prob_bad`` (the model's probability of bad), ``pd`` (the calibrated
+        probability of default) and ``grade`` (the PD band of ``pd``, ``grade_of``). Values
+        without a bin score 0 points (module docstring)."""
         lg = self.logit(df)
         out = df.copy()
         out["score"] = np.round(self.offset - self.factor * lg, 1)
         out["prob_bad"] = 1.0 / (1.0 + np.exp(-lg))
-        out["grade"] = grade_of(out["score"].to_numpy(float), self.grade_cutoffs)
+        out["pd"] = self.pd_of(lg)
+        out["grade"] = grade_of(out["pd"].to_numpy(float), self.grade_pd)
         return out
 
     def grade_distribution(self, scored: pd.DataFrame, column: str = "grade") -> pd.DataFrame:
-        """Clients per grade, AAA first (every grade listed): grade, clients, share, mean
-        prob_bad, and bad_rate (observed, when the target column is in ``scored``; NaN for an
+        """Clients per grade, AAA first (every grade listed): grade, pd_max (the band's upper
+        PD; NaN for C), clients, share, mean prob_bad, mean pd, and bad_rate (observed, when the target column is in ``scored``; NaN for an
         empty grade). ``column`` may be ``final_grade`` after ``apply_overrides``."""
         g = scored[column]
         rows = []
@@ -585,9 +636,11 @@ class Scorecard:
             n = int(m.sum())
             row = {
                 "grade": grade,
+                "pd_max": float(self.grade_pd[grade]) if grade in self.grade_pd else np.nan,
                 "clients": n,
                 "share": n / len(scored) if len(scored) else np.nan,
                 "prob_bad": float(scored["prob_bad"].to_numpy()[m].mean()) if n else np.nan,
+                "pd": float(scored["pd"].to_numpy()[m].mean()) if n else np.nan,
             }
             if has_target:
                 known = m & ~np.isnan(bad)
@@ -596,12 +649,53 @@ class Scorecard:
         return pd.DataFrame(rows)
 
 
-def grade_of(scores: np.ndarray, cutoffs: dict[str, float]) -> np.ndarray:
-    """Grade of each score: the best grade whose cut-off (lowest score) it reaches; else C."""
-    out = np.full(len(scores), GRADES[-1], dtype=object)
+def grade_of(pd_values: np.ndarray, bands: dict[str, float]) -> np.ndarray:
+    """Grade of each calibrated PD: the best grade whose upper PD (``[scorecard.grade_pd]``) it
+    does not exceed; above CC's, C."""
+    p = np.asarray(pd_values, float)
+    out = np.full(len(p), GRADES[-1], dtype=object)
     for grade in reversed(GRADES[:-1]):
-        out[np.asarray(scores) >= float(cutoffs[grade])] = grade
+        out[p <= float(bands[grade])] = grade
     return out
+
+
+def _grade_bands(cfg: dict) -> dict[str, float]:
+    bands = {g: float(cfg["grade_pd"][g]) for g in GRADES[:-1]}
+    values = list(bands.values())
+    if any(b <= a for a, b in zip(values, values[1:], strict=False)) or not values[0] > 0:
+        raise ValueError("[scorecard.grade_pd] must rise strictly from AAA to CC")
+    return bands
+
+
+def _platt(logit: np.ndarray, y: np.ndarray) -> tuple[float, float]:
+    """(a, b) of PD = sigmoid(a + b·logit) fitted on the training rows; identity when the logit
+    is constant or the slope comes out not positive."""
+    if np.ptp(logit) == 0:
+        return 0.0, 1.0
+    m = LogisticRegression(C=np.inf, solver="lbfgs", max_iter=1000).fit(logit[:, None], y)
+    b = float(m.coef_[0][0])
+    return (float(m.intercept_[0]), b) if b > 0 else (0.0, 1.0)
+
+
+def training_population(
+    df: pd.DataFrame, settings: dict | None = None
+) -> tuple[np.ndarray, str, list[str]]:
+    """Which rows of ``df`` the scorecard trains on (``[scorecard] population``, module
+    docstring step 0): (boolean mask, rule code in ``POPULATION_RULES``, the borrower columns
+    found). ``borrowers``: a row with a value > 0 in any ``borrower_columns`` present (missing
+    counts as 0); ``no_loan_columns``: none present, every row kept; ``all``: every row."""
+    cfg = _config(settings)
+    rule = str(cfg.get("population", "borrowers"))
+    if rule not in ("borrowers", "all"):
+        raise ValueError(f"[scorecard] population must be 'borrowers' or 'all', not {rule!r}")
+    everyone = np.ones(len(df), dtype=bool)
+    if rule == "all":
+        return everyone, "all", []
+    cols = [c for c in cfg.get("borrower_columns", ()) if c in df.columns]
+    if not cols:
+        return everyone, "no_loan_columns", []
+    values = np.column_stack([_coerce_numeric(df[c]).fillna(0).to_numpy(float) for c in cols])
+    return (values > 0).any(axis=1), "borrowers", cols
 
 
 def _bad_flag(target: pd.Series, bad_label) -> np.ndarray:
@@ -684,7 +778,17 @@ def train_scorecard(
     Raises ``ScorecardInputError`` (codes in ``ERROR_CODES``). Method: module docstring.
     """
     cfg = _config(settings)
+    borrower, rule, loan_cols = training_population(df, settings)
+    left_out = df.loc[~borrower]
+    df = df.loc[borrower]
     y_all = _check_target(df, target, bad_label, cfg)
+    population = {
+        "rule": rule,
+        "columns": loan_cols,
+        "rows": len(df) + len(left_out),
+        "excluded": len(left_out),
+        "excluded_bad": int(np.nansum(_bad_flag(left_out[target], bad_label))),
+    }
     keep = ~np.isnan(y_all)
     data = df.loc[keep]
     y = y_all[keep].astype(int)
@@ -757,7 +861,7 @@ def train_scorecard(
     factor = float(cfg["pdo"]) / math.log(2)
     offset = float(cfg["base_score"]) - factor * math.log(float(cfg["base_odds"]))
     base_points = offset - factor * intercept
-    cutoffs = {g: float(cfg["grades"][g]) for g in GRADES[:-1]}
+    bands = _grade_bands(cfg)
 
     rows = [
         pd.DataFrame(
@@ -815,9 +919,12 @@ def train_scorecard(
         factor=factor,
         offset=offset,
         base_points=base_points,
-        grade_cutoffs=cutoffs,
+        grade_pd=bands,
+        population=population,
     )
     lg_tr, lg_ho = card.logit(train), card.logit(hold)
+    if kept:
+        card.calibration = _platt(lg_tr, y_tr)
     p_ho = 1.0 / (1.0 + np.exp(-lg_ho))
     card.auc = auc_score(y_ho, p_ho)
     card.ks = ks_statistic(y_ho, p_ho)

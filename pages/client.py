@@ -134,7 +134,7 @@ with segs.container(border=True):
             "pages/allocation.py", icon=":material/balance:", query_params={"client": client_id},
             label=f"{tr('al.open_check')} · {tr('al.finding_count', n=len(allocation.findings(portfolio, kyc)))}",
         )  # fmt: skip
-    held_tags = shell.cached(tags.tags_of, viewer, client_id)
+    held_tags = shell.cached(tags.tags_of, viewer, client_id, viewer.today)  # windows from today
     st.markdown(" ".join(f":blue-badge[{tr('tag.' + code)}]" for code in held_tags))
 
 # --- AUM over the months, with the tier lines inside the chart's range

@@ -99,12 +99,13 @@ with clv_tab:
                             )
                         )
                         st.markdown(tr(f"corp.strategy.{q}"))  # fmt: skip
+            st.caption(corporate_view.no_settlement_note(viewer, clv) or "")
             st.markdown(f"**{tr('corp.clv_top')}**")
             top = clv.sort_values(["clv", "corp_id"], ascending=[False, True]).head(top_n)
             st.dataframe(company_table(top, {
                 tr("corp.profit_12m"): [formats.money(v, lang) for v in top["profit_12m"]],
                 tr("corp.expected_settlements"): [f"{v:.1f}" for v in top["expected_settlements"]],
-                tr("corp.future_profit"): [formats.money(v, lang) for v in top["future_profit_discounted"]],
+                tr("corp.future_profit"): corporate_view.future_value_cells(viewer, top),
                 tr("corp.clv"): [formats.money(v, lang) for v in top["clv"]],
                 tr("corp.quadrant"): [tr(f"corp.q.{q}") for q in top["quadrant"]],
             }), hide_index=True, key="corp_clv_table")  # fmt: skip
@@ -207,9 +208,7 @@ with credit_tab:
             st.error(corporate_view.error_message(viewer, e))
             card = None
         if card is not None:
-            unusable = {c: r for c, r in card.dropped.items() if r not in ("weak", "wrong_sign")}
-            if unusable:
-                st.info(tr("credit.unusable", cols=corporate_view.dropped_text(viewer, unusable)))
+            corporate_view.show_training_notes(viewer, card)
             m = st.columns(5)
             m[0].metric(tr("credit.auc"), f"{card.auc:.3f}", border=True)
             m[1].metric("KS", f"{card.ks:.3f}", border=True)
@@ -242,6 +241,7 @@ with credit_tab:
             st.markdown(f"**{tr('credit.grades')}**")
             dist = card.grade_distribution(scored, column="final_grade")
             st.plotly_chart(corporate_view.grade_figure(viewer, dist), key="credit_grades")
+            st.caption(corporate_view.grade_rule_text(viewer, card))
 
             # --- one client
             st.markdown(f"**{tr('credit.one')}**")

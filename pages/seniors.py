@@ -48,7 +48,7 @@ with calendar_tab:
     days = rules["seniors"]["calendar_days"]
     st.caption(tr("sen.calendar_help", days=days))
     if needs.require(viewer, "holdings", what="sen.tab_calendar"):
-        cal = shell.cached(seniors.maturity_calendar, viewer, band_arg)
+        cal = shell.cached(seniors.maturity_calendar, viewer, band_arg, viewer.today)
         weeks = sorted(cal["week_start"].unique())
         if cal["amount"].sum() == 0:
             st.info(tr("sen.no_maturities", days=days))

@@ -268,6 +268,32 @@ def test_clv_columns_and_arithmetic(clv_head):
     assert set(df.attrs["models"]) == {"B001", "B002"}
 
 
+def test_clv_no_settlement_companies_are_counted_and_flagged(wh, clv_head):
+    """Issue 13: a company with no settlement in the history window gets a future value of 0 by
+    rule and says so (future_value_code); the count is checked by an independent query."""
+    months = load_settings()["corporate"]["history_months"]
+    want = wh.query(
+        """
+        WITH a AS (SELECT TRY_CAST(value AS DATE) AS as_of FROM meta WHERE key = 'as_of'),
+        seen AS (
+            SELECT payer_id AS corp_id FROM corp_transactions, a
+            WHERE txn_date > as_of - to_months(?) AND txn_date <= as_of
+            UNION SELECT payee_id FROM corp_transactions, a
+            WHERE txn_date > as_of - to_months(?) AND txn_date <= as_of)
+        SELECT corp_id FROM corp_clients WHERE corp_id NOT IN (SELECT corp_id FROM seen)
+        ORDER BY corp_id
+        """,
+        [months, months],
+    )["corp_id"].tolist()
+    none = clv_head[clv_head["future_value_code"] == "no_settlement"]
+    assert len(want) > 0
+    assert sorted(none["corp_id"]) == want
+    assert set(clv_head["future_value_code"]) == set(corporate.FUTURE_VALUE_CODES)
+    assert (none["future_profit_discounted"] == 0).all() and (none["settlement_days"] == 0).all()
+    modelled = clv_head[clv_head["future_value_code"] == "modelled"]
+    assert (modelled["settlement_days"] > 0).all()
+
+
 def test_clv_quadrants_and_matrix(clv_head):
     df = clv_head
     assert set(df["quadrant"]) <= set(corporate.QUADRANTS)

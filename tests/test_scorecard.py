@@ -79,15 +79,29 @@ def test_corporate_credit_table_columns_and_scope(corp_db, credit):
     assert len(mine) == (rm == rm_id).sum() > 0
 
 
-def test_demo_scorecard_reaches_auc_and_ks(card, credit):
+BORROWER_SQL = """
+    SELECT count(*) FILTER (WHERE borrower) AS borrowers,
+           count(*) FILTER (WHERE borrower AND default_flag) AS borrower_bad,
+           count(*) FILTER (WHERE NOT borrower) AS excluded,
+           count(*) FILTER (WHERE NOT borrower AND default_flag) AS excluded_bad
+    FROM (SELECT default_flag,
+                 coalesce(loan_balance, 0) > 0 OR coalesce(loan_interest_12m, 0) > 0
+                   OR coalesce(max_overdue_days, 0) > 0 AS borrower
+          FROM corp_accounts)
+"""
+
+
+def test_demo_scorecard_reaches_auc_and_ks(corp_db, card, credit):
     assert card.auc >= 0.75
     assert card.ks >= 0.4
     assert card.gini == pytest.approx(2 * card.auc - 1)
     assert card.train_auc >= 0.75
     assert 0 <= card.psi < 0.1  # a random split of one population is stable
-    assert card.n_train + card.n_holdout == len(credit)
-    assert card.n_holdout == pytest.approx(0.3 * len(credit), abs=1)
-    assert card.bad_rate == pytest.approx(credit["default_flag"].mean())
+    # issue 13: borrowers only (counts from SQL on the snapshot, not from the scorecard's rule)
+    want = corp_db.query(BORROWER_SQL).iloc[0]
+    assert card.n_train + card.n_holdout == want["borrowers"] < len(credit)
+    assert card.n_holdout == pytest.approx(0.3 * want["borrowers"], abs=1)
+    assert card.bad_rate == pytest.approx(want["borrower_bad"] / want["borrowers"])
     assert card.dropped["corp_id"] == "identifier"
     assert {"debt_ratio", "max_overdue_days"} <= set(card.features)
     assert all(v < 0 for v in card.coefficients.values())  # safer bins -> fewer bads
@@ -101,7 +115,7 @@ def test_demo_scorecard_reaches_auc_and_ks(card, credit):
 
 def test_score_is_base_plus_bin_points(card, credit):
     scored = card.score(credit)
-    assert list(scored.columns) == [*credit.columns, "score", "prob_bad", "grade"]
+    assert list(scored.columns) == [*credit.columns, "score", "prob_bad", "pd", "grade"]
     t = card.table
     assert t.iloc[0]["feature"] == BASE_ROW
     assert t.iloc[0]["points"] == pytest.approx(card.base_points)
@@ -112,14 +126,16 @@ def test_score_is_base_plus_bin_points(card, credit):
     for f in card.features:
         rows = t[t["feature"] == f]
         pts = dict(zip(rows["woe"].round(12), rows["points"], strict=True))
-        total += woe[f].round(12).map(pts).to_numpy(float)
+        # a value without a bin (no loan -> deposit_to_loan missing, unseen in the borrowers the
+        # card trained on) has WOE 0 and 0 points
+        total += woe[f].round(12).map(pts).fillna(0.0).to_numpy(float)
     assert np.allclose(scored["score"], total, atol=0.051)
     # score = offset - factor * logit(bad)
     logit = np.log(scored["prob_bad"] / (1 - scored["prob_bad"]))
     assert np.allclose(scored["score"], card.offset - card.factor * logit, atol=0.051)
     assert card.factor == pytest.approx(20 / np.log(2))
     assert card.offset + card.factor * 0 - card.factor * np.log(1 / 50) == pytest.approx(600)
-    assert list(scored["grade"]) == list(grade_of(scored["score"].to_numpy(), card.grade_cutoffs))
+    assert list(scored["grade"]) == list(grade_of(scored["pd"].to_numpy(), card.grade_pd))
 
 
 def test_grade_distribution_spreads_the_demo(card, credit):
@@ -151,10 +167,12 @@ def test_woe_monotonic_in_every_numeric_feature(card):
         if len(bins) > 1:
             assert bins["bin"].iloc[0].startswith("(-inf, ")
             assert bins["bin"].iloc[-1].endswith(", inf)")
-    # deposit_to_loan is NULL without a loan: its own bin, outside the monotonic check
+    # deposit_to_loan is NULL without a loan; the card trains on borrowers only (issue 13), all
+    # with a loan balance here, so it has no missing bin and a company without a loan scores 0
     d2l = card.binning["deposit_to_loan"]
-    assert d2l.missing_woe is not None
-    assert MISSING_BIN in set(d2l.bins["bin"])
+    assert d2l.missing_woe is None
+    assert MISSING_BIN not in set(d2l.bins["bin"])
+    assert d2l.transform(pd.Series([np.nan]), 1)[0] == 0.0
 
 
 def test_default_demo_reaches_auc_and_ks(tmp_path):
@@ -167,11 +185,23 @@ def test_default_demo_reaches_auc_and_ks(tmp_path):
     wh = open_warehouse(path)
     try:
         df = corporate_credit_table(wh, HEAD_OFFICE)
+        want = wh.query(BORROWER_SQL).iloc[0]
     finally:
         wh.close()
     assert len(df) == int(demo["corporates_per_branch"])
     card = train_scorecard(df, "default_flag", bad_label=True)
-    assert card.n_train + card.n_holdout == len(df)
+    # issue 13: the default demo's 1,019 companies without a loan (16 flagged) are left out
+    assert (want["excluded"], want["excluded_bad"]) == (1019, 16)
+    assert card.population == {
+        "rule": "borrowers",
+        "columns": ["loan_balance", "loan_interest_12m", "max_overdue_days"],
+        "rows": 2000,
+        "excluded": 1019,
+        "excluded_bad": 16,
+    }
+    assert card.n_train + card.n_holdout == want["borrowers"] == 981
+    # issue 13: the demo's id column is a row identifier, not an unusable column
+    assert card.identifiers == ["corp_id"] and card.unusable == {}
     assert card.auc >= 0.75 and card.ks >= 0.4
 
 
@@ -197,7 +227,7 @@ def test_no_predictive_feature_gives_intercept_only_card(credit):
     scored = card.score(credit)
     assert scored["score"].nunique() == 1
     p = scored["prob_bad"].iloc[0]
-    assert p == pytest.approx(credit["default_flag"].mean(), abs=0.005)  # training bad rate
+    assert p == pytest.approx(card.bad_rate, abs=0.005)  # training bad rate (borrowers)
 
 
 def mixed_table(n: int = 1500, seed: int = 1) -> pd.DataFrame:
@@ -472,14 +502,12 @@ def test_metric_sanity():
 
 
 def test_grade_settings():
+    # issue 13: grades are bands of calibrated PD ([scorecard.grade_pd], upper PD per grade)
     s = load_settings()["scorecard"]
-    cut = [s["grades"][g] for g in GRADES[:-1]]
-    assert cut == sorted(cut, reverse=True)
-    assert list(grade_of(np.array([cut[0], cut[0] - 0.1, cut[-1] - 1]), s["grades"])) == [
-        "AAA",
-        "AA",
-        "C",
-    ]
+    cut = [s["grade_pd"][g] for g in GRADES[:-1]]
+    assert cut == sorted(cut) and len(set(cut)) == len(cut)
+    pds = np.array([cut[0], cut[0] + 1e-6, cut[-1], cut[-1] + 1e-6])
+    assert list(grade_of(pds, s["grade_pd"])) == ["AAA", "AA", "CC", "C"]
     assert s["min_bad"] <= 30
 
 
@@ -528,3 +556,62 @@ def test_grade_adjustments_are_recorded_with_who_and_why(corp_db, card, credit, 
     with pytest.raises(AccessDenied):
         record_manual_grade(ws, wh, other, one["corp_id"], one["grade"], "B", "why", "m")
     assert recorded_grades(ws, wh, other).empty
+
+
+# -- issue 13: population, PD grades, identifiers --------------------------------------------
+
+
+def uploaded_population(n: int = 400, bad: int = 50, seed: int = 13) -> pd.DataFrame:
+    """A bank's upload: 400 rows, exactly 12.5% bad (the 50 highest latent risks), an id column,
+    three numeric drivers and a sector; no loan columns (every row a borrower)."""
+    rng = np.random.default_rng(seed)
+    x1, x2, x3 = rng.normal(size=(3, n))
+    sector = rng.choice(["a", "b", "c"], n)
+    risk = 0.7 * x1 + 0.5 * x2 + 0.3 * x3 + np.where(sector == "c", 0.5, 0) + rng.logistic(size=n)
+    y = np.zeros(n, dtype=int)
+    y[np.argsort(-risk)[:bad]] = 1
+    return pd.DataFrame(
+        {"client_no": [f"K{i:05d}" for i in range(n)], "debt": x1, "overdue": x2, "age": x3,
+         "sector": sector, "bad": y}
+    )  # fmt: skip
+
+
+def test_uploaded_population_gets_a_spread_of_pd_grades():
+    df = uploaded_population()
+    assert df["bad"].mean() == 0.125
+    card = train_scorecard(df, "bad")
+    assert card.population["rule"] == "no_loan_columns" and card.population["excluded"] == 0
+    assert card.identifiers == ["client_no"] and card.unusable == {}
+    scored = card.score(df)
+    dist = card.grade_distribution(scored)
+    used = dist[dist["clients"] > 0]
+    # grades above BB exist and at least 8 of the 9 bands hold clients
+    assert len(used) >= 8
+    assert dist.set_index("grade").loc[["AAA", "AA", "A", "BBB"], "clients"].sum() > 0
+    # PD bands are ordered: every client of a better grade has a lower PD than any of a worse one
+    pos = scored["grade"].map(GRADES.index)
+    by = scored.groupby(pos)["pd"].agg(["min", "max"]).sort_index()
+    assert (by["max"].to_numpy()[:-1] <= by["min"].to_numpy()[1:]).all()
+    assert used["pd"].is_monotonic_increasing
+    # calibrated on the training rows: their mean PD is their bad rate
+    train_mean = card.pd_of(card.logit(df)).mean()
+    assert train_mean == pytest.approx(0.125, abs=0.01)
+    # a better score never gets a worse grade
+    order = scored.sort_values("score", ascending=False)
+    assert order["grade"].map(GRADES.index).is_monotonic_increasing
+
+
+def test_population_setting_all_trains_on_every_row(credit):
+    card = train_scorecard(
+        credit, "default_flag", bad_label=True, settings=settings_with(population="all")
+    )
+    assert card.population["rule"] == "all" and card.population["excluded"] == 0
+    assert card.n_train + card.n_holdout == len(credit)
+
+
+def test_identifier_by_settings_name_even_as_float():
+    df = binary_frame(60, seed=2)
+    df["corp_id"] = np.arange(len(df), dtype=float)  # a float column is never an id by its values
+    df["amount"] = np.arange(len(df), dtype=float)
+    card = train_scorecard(df, "y")
+    assert card.dropped["corp_id"] == "identifier" and card.identifiers == ["corp_id"]

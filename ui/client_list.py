@@ -128,7 +128,7 @@ def _tag_filter(viewer: Viewer, members: pd.DataFrame | None, key: str) -> pd.Da
     )  # fmt: skip
     if not wanted:
         return members
-    tagged = tags.filter_by_tags(shell.cached(tags.client_tags, viewer), wanted, mode)
+    tagged = tags.filter_by_tags(shell.cached(tags.client_tags, viewer, viewer.today), wanted, mode)
     if members is None:
         return tagged
     return members[members["client_id"].isin(tagged["client_id"])]

@@ -13,6 +13,7 @@ import streamlit as st
 
 from analytics import scorecard
 from analytics.importer import readers
+from analytics.settings import load_settings
 from ui import charts, formats
 from ui.shell import Viewer
 
@@ -74,6 +75,65 @@ def error_message(viewer: Viewer, err: scorecard.ScorecardInputError) -> str:
 def dropped_text(viewer: Viewer, dropped: dict) -> str:
     """'column (reason); ...' for the columns the scorecard left out."""
     return "; ".join(f"{col} ({viewer.t(f'credit.drop.{why}')})" for col, why in dropped.items())
+
+
+def population_note(viewer: Viewer, card: scorecard.Scorecard) -> str:
+    """Which rows the card trained on and how many were left out, by its population rule."""
+    p, n = card.population, formats.count
+    return viewer.t(
+        f"credit.population.{p['rule']}",
+        rows=n(p["rows"], viewer.lang),
+        excluded=n(p["excluded"], viewer.lang),
+        bad=n(p["excluded_bad"], viewer.lang),
+        used=n(p["rows"] - p["excluded"], viewer.lang),
+        columns=", ".join(load_settings()["scorecard"]["borrower_columns"]),
+    )
+
+
+def column_notes(viewer: Viewer, card: scorecard.Scorecard) -> list[tuple[str, str]]:
+    """(kind, text) messages on the columns the card did not use: row identifiers as a caption,
+    unusable columns as an info box; none when there is nothing to say."""
+    out = []
+    if card.identifiers:
+        out.append(("caption", viewer.t("credit.identifiers", cols=", ".join(card.identifiers))))
+    if card.unusable:
+        out.append(("info", viewer.t("credit.unusable", cols=dropped_text(viewer, card.unusable))))
+    return out
+
+
+def show_training_notes(viewer: Viewer, card: scorecard.Scorecard) -> None:
+    """Under the card's source: its training population, its row identifiers and the columns it
+    could not use."""
+    st.caption(population_note(viewer, card))
+    for kind, text in column_notes(viewer, card):
+        (st.info if kind == "info" else st.caption)(text)
+
+
+def grade_rule_text(viewer: Viewer, card: scorecard.Scorecard) -> str:
+    """The PD band of each grade, e.g. 'AAA ≤ 0.25%, AA ≤ 0.50%, …'."""
+    bands = ", ".join(f"{g} ≤ {formats.pct(v, 2)}" for g, v in card.grade_pd.items())
+    return viewer.t("credit.grade_rule", bands=bands)
+
+
+def no_settlement_note(viewer: Viewer, clv: pd.DataFrame) -> str | None:
+    """How many companies got a future value of 0 for want of settlement history, and the rule;
+    None when there are none."""
+    n = int((clv["future_value_code"] == "no_settlement").sum())
+    if not n:
+        return None
+    months = int(load_settings()["corporate"]["history_months"])
+    return viewer.t("corp.no_settlement_note", n=formats.count(n, viewer.lang), months=months)
+
+
+def future_value_cells(viewer: Viewer, clv: pd.DataFrame) -> list[str]:
+    """The future value column of a CLV table: the amount, or the translated code where the value
+    is set by rule (no settlement history) rather than modelled."""
+    return [
+        formats.money(v, viewer.lang)
+        if code == "modelled"
+        else viewer.t(f"corp.future_code.{code}")
+        for v, code in zip(clv["future_profit_discounted"], clv["future_value_code"], strict=True)
+    ]
 
 
 def grade_figure(viewer: Viewer, dist: pd.DataFrame) -> go.Figure:
