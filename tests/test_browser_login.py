@@ -126,9 +126,11 @@ def nav_link(page, title: str):
 
 
 def run_finished(page) -> None:
-    """Wait until the script run a click asked for has ended. The frontend marks the app
-    ``rerunRequested`` in the click itself and ``notRunning`` only when the run is over, so this
-    waits for that run, not for the screen to stop changing."""
+    """Wait until the script run on screen has ended (the app root's ``data-test-script-state``
+    is ``notRunning``). A click does not change that state until the server starts the run, so
+    call it only once something the new run draws is on screen (a title, a button): then the run
+    has started, and ``notRunning`` means it is over. After a click that reruns nothing (a tab) it
+    returns at once."""
     page.locator("[data-testid='stApp'][data-test-script-state='notRunning']").wait_for(
         timeout=90_000
     )
