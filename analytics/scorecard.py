@@ -199,7 +199,8 @@ def usable_columns(
       ``numeric_parse_share`` of the values (a date is not a risk driver as such; derive an age).
     - ``constant``: one distinct value.
     - ``identifier``: a distinct value in at least ``identifier_min_distinct_share`` of at least
-      ``identifier_min_rows`` rows — text without spaces, or integers named like an id
+      ``identifier_min_rows`` rows — text that reads as a code (letters, digits, - _ . , /; a note
+      typed in Chinese is free text), or integers named like an id
       (``corp_id``, ``client_no``) or numbered nearly consecutively. Float columns never are.
     - ``free_text``: text with more than ``max_categories`` distinct values that is not an
       identifier, or whose median length reaches ``free_text_min_length``.
@@ -271,8 +272,10 @@ def usable_columns(
         elif values.str.len().median() >= text_len:
             dropped[col] = "free_text"
         elif distinct > max_cats:
-            spaced = values.str.contains(r"\s", regex=True).mean()
-            if distinct >= id_share * n and n >= id_rows and spaced < 0.5:
+            # an identifier reads as a code (letters, digits, - _ . /); a note typed in Chinese
+            # has no spaces but is free text all the same
+            code_like = values.str.fullmatch(r"[A-Za-z0-9_\-.,/]+").mean()
+            if distinct >= id_share * n and n >= id_rows and code_like >= 0.5:
                 dropped[col] = "identifier"
             else:
                 dropped[col] = "free_text"
