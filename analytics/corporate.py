@@ -492,18 +492,24 @@ def _clv_history(wh: Database, scope: Scope, as_of: date, settings: dict) -> pd.
     )
 
 
+class ClvFitError(ValueError):
+    """A branch's lifetime-value models cannot be fitted; ``code`` ('too_few' or 'no_fit') and
+    ``fields`` name the problem for the page to translate."""
+
+    def __init__(self, code: str, **fields):
+        super().__init__(f"{code}: {fields}")
+        self.code, self.fields = code, fields
+
+
 def _fit_branch(branch: str, g: pd.DataFrame, min_clients: int) -> tuple[dict, dict]:
     """BG/NBD and Gamma-Gamma parameters for one branch's clients with settlement history."""
-    if len(g) < min_clients:
-        raise ValueError(
-            f"branch {branch}: {len(g)} corporate clients with settlement history, the CLV "
-            f"model needs at least {min_clients} ([corporate] min_clients_for_fit)"
-        )
+    if len(g) < min_clients:  # [corporate] min_clients_for_fit
+        raise ClvFitError("too_few", branch=branch, n=len(g), min=min_clients)
     try:
         bg = fit_bgnbd(g["frequency"], g["recency_weeks"], g["T_weeks"])
         gg = fit_gamma_gamma(g["settlement_days"], g["value_per_settlement"])
     except ValueError as exc:
-        raise ValueError(f"branch {branch}: {exc}") from exc
+        raise ClvFitError("no_fit", branch=branch) from exc
     return bg, gg
 
 

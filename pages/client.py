@@ -16,7 +16,7 @@ from analytics import (
 )
 from analytics.access import AccessDenied, may
 from analytics.settings import tier_lines
-from ui import charts, describe, formats, needs, notes, plan_view, shell
+from ui import charts, describe, errors, formats, needs, notes, plan_view, shell
 
 viewer = shell.page("client")
 tr, lang = viewer.t, viewer.lang
@@ -238,7 +238,7 @@ with contacts:
                     contact_log.log_contact(ws, wh, viewer.scope, client_id, when, channel,
                                             outcome, note, today=viewer.today)  # fmt: skip
                 except (AccessDenied, contact_log.ContactLogError) as e:
-                    st.error(tr("plan.log_failed", reason=str(e)))
+                    st.error(errors.contact_not_saved(e, lang))
                 else:
                     notes.saved("client_log", note)
                     st.rerun()

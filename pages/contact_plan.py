@@ -12,7 +12,7 @@ from analytics import workdays
 from analytics.access import AccessDenied, may
 from analytics.contact_log import OUTCOMES, ContactLogError, contact_dates, logged_contacts
 from analytics.settings import load_settings
-from ui import charts, client_list, formats, needs, notes, plan_view, shell
+from ui import charts, client_list, errors, formats, needs, notes, plan_view, shell
 
 viewer = shell.page("contact_plan")
 tr, lang = viewer.t, viewer.lang
@@ -182,7 +182,7 @@ if may(scope, "accept_plan"):  # an RM: their own plan
                                 cp.mark_done(ws, wh, scope, int(row["plan_id"]), outcome, note,
                                              today=viewer.today)  # fmt: skip
                             except (AccessDenied, ContactLogError) as e:
-                                st.error(tr("plan.log_failed", reason=str(e)))
+                                st.error(errors.contact_not_saved(e, lang))
                             else:
                                 notes.saved(f"plan_{slot}_done", note)
                                 st.rerun()

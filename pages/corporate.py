@@ -74,8 +74,8 @@ with clv_tab:
     if needs.require(viewer, "corp_clv", what="corp.tab_clv"):
         try:
             clv = shell.cached(corporate.corporate_clv, viewer)
-        except ValueError as e:
-            st.warning(tr("corp.clv_failed", reason=str(e)))
+        except corporate.ClvFitError as e:
+            st.warning(tr(f"corp.clv_failed.{e.code}", **e.fields))
             clv = None
         if clv is not None and clv.empty:
             st.info(tr("corp.empty"))

@@ -18,7 +18,7 @@ from analytics.contact_log import (
     logged_contacts,
 )
 from analytics.settings import load_settings
-from ui import charts, client_list, formats, needs, notes, plan_view, shell
+from ui import charts, client_list, errors, formats, needs, notes, plan_view, shell
 from ui.client_list import Column
 
 viewer = shell.page("invitations")
@@ -125,7 +125,7 @@ for tab, campaign in zip(tabs, inv.CAMPAIGNS, strict=True):
                         log_contact(ws, wh, scope, who, today, channel, outcome, note,
                                     reason=inv.invite_reason(campaign), today=today)  # fmt: skip
                     except (AccessDenied, ContactLogError) as e:
-                        st.error(tr("plan.log_failed", reason=str(e)))
+                        st.error(errors.contact_not_saved(e, lang))
                     else:
                         notes.saved(f"inv_{campaign}_log", note)
                         st.rerun()

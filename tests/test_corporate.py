@@ -322,8 +322,16 @@ def test_clv_scope_and_viewer_independence(wh, clv_head):
 
 def test_clv_refuses_too_few_clients(wh, patched_settings):
     patched_settings["corporate"]["min_clients_for_fit"] = 1000
-    with pytest.raises(ValueError, match="min_clients_for_fit"):
+    with pytest.raises(corporate.ClvFitError) as e:
         corporate.corporate_clv(wh, B001)
+    assert e.value.code == "too_few" and e.value.fields["branch"] == "B001"
+    assert e.value.fields["min"] == 1000 and 0 < e.value.fields["n"] < 1000
+    # the page says it in words, with the numbers, in both languages
+    from ui.i18n import EN, ZH
+
+    for table in (EN, ZH):
+        text = table["corp.clv_failed.too_few"].format(**e.value.fields)
+        assert "B001" in text and "1000" in text and str(e.value.fields["n"]) in text
 
 
 def test_clv_uses_gamma_gamma_when_it_has_a_mean(wh, monkeypatch):

@@ -238,3 +238,27 @@ def test_scorecard_upload_refuses_a_grid_bomb_before_parsing():
         corporate_view.read_upload("history.xlsx", data)
     print(f"{len(data)} B grid bomb refused in {(time.perf_counter() - start) * 1000:.1f} ms")
     assert e.value.code == "too_large"
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_a_contact_not_saved_says_why_in_words_not_the_exception(lang):
+    """Each refusal of ``contact_log`` reads as a sentence of the string table; the exception's
+    own (English, developer) text never reaches the page."""
+    from analytics.access import AccessDenied
+    from analytics.contact_log import NOTE_MAX_CHARS, ContactLogError
+    from ui import errors
+    from ui.i18n import TABLES
+
+    table = TABLES[lang]
+    cases = {
+        "note": ContactLogError("note", "note longer than 500 characters"),
+        "date": ContactLogError("date", "a contact cannot be dated in the future"),
+        "channel": ContactLogError("channel", "unknown channel 'fax'"),
+        "outcome": ContactLogError("outcome", "unknown outcome 'x'"),
+        "access": AccessDenied("this client is not in your book"),
+    }
+    for code, error in cases.items():
+        shown = errors.contact_not_saved(error, lang)
+        reason = table[f"log_error.{code}"].format(max=NOTE_MAX_CHARS)
+        assert shown == table["plan.log_failed"].format(reason=reason)
+        assert str(error) not in shown

@@ -69,3 +69,12 @@ def guarded(fn: Callable[[], T], lang: str | Callable[[], str] | None = None) ->
     with guard(lang):
         return fn()
     return None
+
+
+def contact_not_saved(error: Exception, lang: str) -> str:
+    """The message for a contact that could not be recorded (``contact_log.ContactLogError`` by
+    its code, a refusal as such); never the exception's own text."""
+    from analytics.contact_log import NOTE_MAX_CHARS
+
+    code = getattr(error, "code", "access")
+    return t("plan.log_failed", lang, reason=t(f"log_error.{code}", lang, max=NOTE_MAX_CHARS))
