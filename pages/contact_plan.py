@@ -100,18 +100,8 @@ if may(scope, "accept_plan"):  # an RM: their own plan
             cp.accept_plan(ws, scope, proposal, scope.viewer_id or scope.rm_id)
             st.rerun()
         st.caption(tr("plan.accept_help"))
-    if result is not None and not result.summary.empty:  # how the proposed days were filled
-        summary = result.summary
-        st.markdown(f"**{tr('plan.summary')}**")
-        st.caption(tr("plan.summary_help", slots=int(summary["slots"].max()),
-                      interval=rule["min_interval_days"]))  # fmt: skip
-        st.dataframe(pd.DataFrame({
-            tr("col.day"): [formats.day(d, lang) for d in summary["day"]],
-            tr("plan.sum_trigger"): summary["by_trigger"],
-            tr("plan.sum_cadence"): summary["by_cadence"],
-            tr("plan.sum_empty_interval"): summary["empty_interval"],
-            tr("plan.sum_empty_none"): summary["empty_no_client"],
-        }), hide_index=True)  # fmt: skip
+    if result is not None:  # how the proposed days were filled
+        plan_view.fill_summary(viewer, result.summary, rule["min_interval_days"])
 
     def shown(part: pd.DataFrame) -> pd.DataFrame:
         status = [

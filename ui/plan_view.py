@@ -7,6 +7,7 @@ import json
 from datetime import date
 
 import pandas as pd
+import streamlit as st
 
 from analytics import client_lists
 from ui import formats, shell
@@ -61,3 +62,20 @@ def with_clients(viewer: Viewer, rows: pd.DataFrame) -> pd.DataFrame:
     ).rows[["client_id", "name_zh", "name_en", "tier", "aum"]]
     facts = facts.rename(columns={"tier": "tier_now", "aum": "aum_now"})
     return rows.merge(facts, on="client_id", how="inner")
+
+
+def fill_summary(viewer: Viewer, summary: pd.DataFrame, interval: int) -> None:
+    """How each proposed day's slots were filled (``contact_plan.plan_with_summary``): by a
+    trigger, from the cadence queue, or left empty and why. Nothing when there is no summary."""
+    if summary.empty:
+        return
+    tr = viewer.t
+    st.markdown(f"**{tr('plan.summary')}**")
+    st.caption(tr("plan.summary_help", slots=int(summary["slots"].max()), interval=interval))
+    st.dataframe(pd.DataFrame({
+        tr("col.day"): [formats.day(d, viewer.lang) for d in summary["day"]],
+        tr("plan.sum_trigger"): summary["by_trigger"],
+        tr("plan.sum_cadence"): summary["by_cadence"],
+        tr("plan.sum_empty_interval"): summary["empty_interval"],
+        tr("plan.sum_empty_none"): summary["empty_no_client"],
+    }), hide_index=True)  # fmt: skip
