@@ -9,7 +9,7 @@ payment network and a default flag.
 
 Command line::
 
-    python -m analytics.demo_data --clients 20000 --branches 1 --months 13 --seed 20261123 \\
+    python -m analytics.demo_data --clients 24000 --branches 3 --months 13 --seed 20261123 \\
         --out data/warehouse/demo.duckdb
 
 Determinism: the same arguments give the same contents in every table (``meta.created_at`` aside);
@@ -21,20 +21,27 @@ Python's salted ``hash()`` and DuckDB's ``random()`` are never used.
 
 Scale (bench/bench_generate.py, 2-core machine): 1M clients in 50 branches take about 100 s and
 3 GB peak RSS (plus about 0.5 GB in the generator worker), longer when other work competes for the
-cores; the 20k-client demo takes about 2.5 s.
+cores; the default 24k-client, 3-branch demo takes about 2.5 s.
 
 Model in short (all numbers are generator parameters, not business rules; the tier lines only come
 in through ``tier_lines()``):
 
-* AUM at the as-of date is drawn from a lognormal body plus a Pareto tail (stratified, so every
-  branch gets its share of each part of the distribution) and given to clients by rank of a score
-  of age, income and occupation (older, higher-income and business-owning clients are richer).
+* About 28% of clients are dormant accounts (睡眠户): a small current balance, no other product,
+  no salary or pension, no client-initiated transaction in the 12 months, few in an RM's book.
+* The active clients' AUM at the as-of date is drawn from a lognormal body plus a Pareto tail
+  (stratified, so every branch gets its share of each part of the distribution) and given out by
+  rank of a score of age, income and occupation (older, higher-income and business-owning clients
+  are richer). Together the top 2.5% of clients hold about 80% of AUM and time deposits are about
+  70% of deposits, as in published Chinese retail-bank figures (bench/demo_realism.py).
 * A client holds a current deposit plus a Poisson number of other positions that grows with wealth;
   categories depend on risk level, age and wealth. About 2% of positions are above the client's
   risk level (suitability breaches). Term products carry maturity dates and roll over; funds follow
   shared monthly NAV paths (with a past bull market, a bear market and a recovery), so some fund
   holders sit at -15% or -20%. New money arrives and some money leaves during the 13 months, so
   tiers move for a minority of clients.
+* Corporate clients: about 2.5% of borrowers default (none without a loan); a fifth of the
+  companies stop settling on a day within the window (churn), one in ten came during it, so the
+  lifetime-value models have dropout and part-year profits to work with.
 * ``client_aum_monthly`` is derived at the end in SQL from ``holdings_monthly``.
 """
 
@@ -65,7 +72,7 @@ import pyarrow.compute as pc
 from analytics.schema import schema_part, warehouse_table_names
 from analytics.settings import load_settings, tier_lines
 
-GENERATOR_VERSION = "1.0"
+GENERATOR_VERSION = "2.0"  # 2.0: dormant accounts, deposit mix, corporate churn and defaults
 
 _EPOCH = dt.date(1970, 1, 1)
 _YEAR = 365.2425
@@ -367,11 +374,11 @@ _CAT_ROUND = np.array([0.01, 100, 10_000, 100, 1000, 0.01, 100, 100, 100, 10, 10
 # Category weights of a non-deposit position by client risk level C1..C5 (columns: CATEGORIES[1:]).
 #                     TD  CD  SB  WL  MMF BF  MF  EF  PRT ANN PM  TR
 _CAT_W = np.array([
-    [30, 12, 10, 20, 12, 0, 0, 0, 6, 10, 3, 0],
-    [22, 12, 8, 24, 10, 8, 0, 0, 6, 10, 4, 0],
-    [15, 10, 5, 22, 8, 10, 9, 7, 6, 8, 5, 0],
-    [10, 8, 3, 20, 6, 8, 12, 13, 6, 6, 5, 12],
-    [8, 6, 2, 18, 6, 6, 13, 18, 5, 5, 6, 16],
+    [44, 16, 10, 20, 10, 0, 0, 0, 6, 10, 3, 0],
+    [36, 16, 8, 24, 8, 8, 0, 0, 6, 10, 4, 0],
+    [27, 14, 5, 22, 6, 10, 9, 7, 6, 8, 5, 0],
+    [18, 12, 3, 20, 5, 8, 12, 13, 6, 6, 5, 12],
+    [14, 10, 2, 18, 5, 6, 13, 18, 5, 5, 6, 16],
 ], float)  # fmt: skip
 # Multipliers by age group (<30, 30-49, 50-59, 60-69, 70+) and by tier index (0 = lowest tier).
 _CAT_AGE = np.ones((12, 5))
@@ -639,6 +646,7 @@ class _Ctx:
     aum_grid_logx: np.ndarray
     product_ids: pa.Array
     corp_offsets: np.ndarray  # first global corp index per branch (+ total at the end)
+    corp_end: np.ndarray  # per global corp index: day after which it no longer settles
     client_offsets: np.ndarray  # same for clients
     rms_per_branch: int
 
@@ -709,10 +717,18 @@ def _nav_paths(rng: np.random.Generator) -> np.ndarray:
     return nav
 
 
-# AUM at the as-of date: lognormal body (median 1.8万) + Pareto tail from 30万 (5% of clients),
-# capped at 2亿.
-_AUM_BODY_MEDIAN, _AUM_BODY_SIGMA = 18_000.0, 1.35
-_AUM_TAIL_SHARE, _AUM_TAIL_MIN, _AUM_TAIL_ALPHA, _AUM_CAP = 0.05, 300_000.0, 1.1, 2e8
+# AUM at the as-of date of an active client: lognormal body (median 7千) + Pareto tail from 30万
+# (4.2% of active clients), capped at 2亿. With the dormant accounts below, the top 2.5% of
+# clients hold about 80% of AUM, as published by Chinese retail banks (招商银行's 金葵花 and above,
+# about 2.5% of its retail clients, hold about 80% of its retail AUM): bench/demo_realism.py.
+_AUM_BODY_MEDIAN, _AUM_BODY_SIGMA = 7_000.0, 1.35
+_AUM_TAIL_SHARE, _AUM_TAIL_MIN, _AUM_TAIL_ALPHA, _AUM_CAP = 0.042, 300_000.0, 1.08, 2e8
+# Dormant accounts (睡眠户): opened once (a payroll card of a former job, a student account) and
+# not used since: no client-initiated transaction in the 12-month window, a current deposit only,
+# a small balance (lognormal, median 150元, below 3万). By age group (<30, 30-49, 50-59, 60-69,
+# 70+): about 28% of all clients, the young and the very old a little more often.
+_DORMANT_BY_AGE = np.array([0.36, 0.26, 0.24, 0.24, 0.30])
+_DORMANT_MEDIAN, _DORMANT_SIGMA, _DORMANT_CAP = 150.0, 1.4, 30_000.0
 
 
 def _aum_grid() -> tuple[np.ndarray, np.ndarray]:
@@ -739,19 +755,27 @@ def _make_ctx(
     rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(0,)))
     f, logx = _aum_grid()
     lines = np.array([line for _, line in tier_lines()], float)
+    corp_offsets = np.concatenate([[0], np.cumsum(corp_counts)]).astype(np.int64)
+    txn_lo = int(_month_end(np.array([mi - 12]))[0] + 1)
+    # drawn for every company of the bank at once: a payment between branches stops with either end
+    crng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(2,)))
+    total = int(corp_offsets[-1])
+    churned = crng.random(total) < _CORP_CHURN
+    end_day = txn_lo + (crng.random(total) * (_day(as_of) - txn_lo)).astype(np.int64)
     return _Ctx(
         seed=seed,
         as_of=_day(as_of),
         months=months,
         me=me,
         mi_as_of=int(mi),
-        txn_lo=int(_month_end(np.array([mi - 12]))[0] + 1),
+        txn_lo=txn_lo,
         lines=lines,
         nav=_nav_paths(rng),
         aum_grid_f=f,
         aum_grid_logx=logx,
         product_ids=_ids("P", 1, len(PRODUCTS), 4),
-        corp_offsets=np.concatenate([[0], np.cumsum(corp_counts)]).astype(np.int64),
+        corp_offsets=corp_offsets,
+        corp_end=np.where(churned, end_day, _FAR),
         client_offsets=np.concatenate([[0], np.cumsum(client_counts)]).astype(np.int64),
         rms_per_branch=rms_per_branch,
         **_product_arrays(),
@@ -923,9 +947,13 @@ def _gen_branch(ctx: _Ctx, b: int) -> dict[str, pa.Table]:
     spending = np.maximum(_round_to(income * spend_share, 100), 800)
     marital = _pick_rows(rng, _by_age(_MARITAL_BY_AGE, age))
 
-    # AUM at as-of: stratified quantiles of the heavy-tailed distribution, given out by rank of
-    # a wealth score (age peaking in the early sixties, income, occupation, noise).
-    u = (np.arange(n) + rng.random(n)) / n
+    # AUM at as-of: dormant accounts hold a small current balance; the active clients get
+    # stratified quantiles of the heavy-tailed distribution, given out by rank of a wealth score
+    # (age peaking in the early sixties, income, occupation, noise).
+    dormant = rng.random(n) < _DORMANT_BY_AGE[ag]
+    active = np.flatnonzero(~dormant)
+    na = len(active)
+    u = (np.arange(na) + rng.random(na)) / max(na, 1)
     aum_sorted = np.exp(np.interp(u, ctx.aum_grid_f, ctx.aum_grid_logx))
     age_eff = -(((age - 62) / 26.0) ** 2)
     score = (
@@ -934,8 +962,10 @@ def _gen_branch(ctx: _Ctx, b: int) -> dict[str, pa.Table]:
         + _OCC_WEALTH[occ]
         + rng.normal(0, 1.1, n)
     )
-    aum = np.empty(n)
-    aum[np.argsort(score, kind="stable")] = aum_sorted
+    aum = np.round(
+        np.minimum(rng.lognormal(math.log(_DORMANT_MEDIAN), _DORMANT_SIGMA, n), _DORMANT_CAP), 2
+    )
+    aum[active[np.argsort(score[active], kind="stable")]] = aum_sorted
     tier = np.searchsorted(ctx.lines, aum, side="right") - 1
     risk = 1 + _pick_rows(rng, _RISK_BY_AGE[ag])
     risk = np.minimum(risk + ((tier >= 3) & (rng.random(n) < 0.15)), 5)  # wealthier: a bit bolder
@@ -954,6 +984,9 @@ def _gen_branch(ctx: _Ctx, b: int) -> dict[str, pa.Table]:
         & (rng.random(n) < 0.08)
     )
     pension = retired & (rng.random(n) < 0.62)
+    # a dormant account receives no salary or pension (those accounts are in use)
+    payroll &= ~dormant
+    pension &= ~dormant
     employer = np.full(n, -1)
     pay_day = np.where(
         pension,
@@ -970,6 +1003,7 @@ def _gen_branch(ctx: _Ctx, b: int) -> dict[str, pa.Table]:
 
     # RM adoption: nearly all high-end clients, about half of the mass tier.
     p_rm = np.array([0.5, 0.78, 0.92, 0.96, 0.96, 0.965])[np.minimum(tier, 5)]
+    p_rm = np.where(dormant, 0.15, p_rm)  # a sleeping account is rarely in an RM's book
     tier_grp = np.where(tier >= 4, 0, np.where(tier >= 2, 1, 2))
     rm_idx = np.full(n, -1)
     for g in range(3):
@@ -1013,7 +1047,7 @@ def _gen_branch(ctx: _Ctx, b: int) -> dict[str, pa.Table]:
     out["family_members"] = _family(rng_for(4), client_ids, birth, age, marital, male, as_of)
 
     # -- holdings -------------------------------------------------------------------------------
-    pos = _positions(ctx, rng_for(5), aum, tier, age, ag, risk, open_date)
+    pos = _positions(ctx, rng_for(5), aum, tier, age, ag, risk, open_date, dormant)
     hold, ins = _holdings(ctx, rng_for(6), pos, client_ids)
     out["holdings_monthly"] = hold
     out["insurance_policies"] = _policies(ctx, ins, client_ids)
@@ -1022,6 +1056,7 @@ def _gen_branch(ctx: _Ctx, b: int) -> dict[str, pa.Table]:
     cl = dict(
         age=age, ag=ag, income=income, spending=spending, aum=aum, mobile=mobile,
         payroll=payroll, pension=pension, pay_day=pay_day, open_date=open_date, tier=tier,
+        dormant=dormant,
     )  # fmt: skip
     out["transactions"] = _transactions(ctx, rng_for(7), cl, pos, ins, client_ids)
     out["digital_activity"] = _digital(ctx, rng_for(8), cl, client_ids)
@@ -1234,6 +1269,7 @@ def _positions(
     ag: np.ndarray,
     risk: np.ndarray,
     open_date: np.ndarray,
+    dormant: np.ndarray,
 ) -> _Pos:
     n = len(aum)
     as_of, me0 = ctx.as_of, ctx.me[0]
@@ -1245,11 +1281,11 @@ def _positions(
         1.3 + 1.7 * np.minimum(aum / line1, 1),
         np.array([0, 3.3, 4.2, 5.0, 6.0, 7.0])[t5],
     )
-    k = np.minimum(rng.poisson(lam), 9)
+    k = np.where(dormant, 0, np.minimum(rng.poisson(lam), 9))  # dormant: a current deposit only
     cur_mean = np.where(
         tier == 0,
-        0.55 + 0.4 * (1 - np.minimum(aum / line1, 1)),
-        np.array([0, 0.35, 0.25, 0.18, 0.14, 0.10])[t5],
+        0.38 + 0.5 * (1 - np.minimum(aum / line1, 1)),
+        np.array([0, 0.22, 0.15, 0.11, 0.08, 0.06])[t5],
     )
     cur_share = np.where(
         k == 0, 1.0, np.clip(cur_mean * np.exp(rng.normal(0, 0.35, n)), 0.02, 0.98)
@@ -1369,7 +1405,7 @@ def _positions(
         cand = np.flatnonzero(src_part["start"] > me0)
 
     # money that left during the window: a position redeemed or matured and transferred out
-    dep = np.flatnonzero(rng.random(n) < np.where(tier == 0, 0.15, 0.22))
+    dep = np.flatnonzero((rng.random(n) < np.where(tier == 0, 0.15, 0.22)) & ~dormant)
     xd = aum[dep] * np.exp(rng.uniform(math.log(0.15), math.log(1.2), len(dep)))
     pd_ = _choose_products(ctx, rng, xd, risk[dep], ag[dep], tier[dep], allow_insurance=False)
     td = ctx.p_term[pd_]
@@ -1614,7 +1650,7 @@ def _transactions(
     a_lo = np.maximum(lo, cl["open_date"])
     ag, mobile, income, spending = cl["ag"], cl["mobile"], cl["income"], cl["spending"]
     active_frac = (as_of - a_lo + 1) / (as_of - lo + 1)
-    act = rng.gamma(2.0, 0.5, n) * (rng.random(n) >= 0.06) * active_frac  # 6% dormant
+    act = rng.gamma(2.0, 0.5, n) * ~cl["dormant"] * active_frac
     rows = _Rows()
 
     # salary and pension credits on the pay day of each of the 12 months (system postings)
@@ -1736,7 +1772,8 @@ def _digital(ctx: _Ctx, rng: np.random.Generator, cl: dict, client_ids: pa.Array
     j0 = np.searchsorted(ctx.me, cl["open_date"], side="left")
     c, k = _expand(ctx.months - j0)
     j = j0[c] + k
-    habit = rng.gamma(2.0, 0.5, n) * (rng.random(n) >= 0.08)  # 8% activated but dormant
+    # 8% activated mobile banking but do not use it; a dormant account never logs in
+    habit = rng.gamma(2.0, 0.5, n) * (rng.random(n) >= 0.08) * ~cl["dormant"]
     lam = np.where(cl["mobile"], _LOGINS_BY_AGE[cl["ag"]] * habit, 0.0)[c]
     lam = lam * np.where(j0[c] == j, 0.5, 1.0)  # the opening month is partial
     logins = rng.poisson(lam)
@@ -1827,8 +1864,16 @@ class _Corp:
     pay_day: np.ndarray
 
 
-# Default model: logit = _DEFAULT_B0 + features (see _gen_corporates); base rate about 7%.
-_DEFAULT_B0 = -2.45
+# Default model (borrowers only: a company without a loan has nothing to default on): logit =
+# _DEFAULT_B0 + features (see _gen_corporates), about 2.5% of borrowers a year, within the 2-3%
+# of Chinese banks' small-business loan books (bench/demo_realism.py).
+_DEFAULT_B0 = -5.0
+# Settlement churn: this share of companies stops settling with the bank on a day drawn evenly in
+# the 12-month window (moved its account, closed down); nothing is paid to or by it afterwards,
+# and its average daily deposit is that of the days it was still here. With the companies that
+# never settled in the window (no payment partners), this gives the lifetime-value models (BG/NBD)
+# real dropout to learn from.
+_CORP_CHURN = 0.2
 
 
 def _corp_ids(nums: np.ndarray) -> pa.Array:
@@ -1855,6 +1900,16 @@ def _gen_corporates(ctx: _Ctx, rng: np.random.Generator, b: int, n: int, city: C
     )
     founded = as_of - (years * _YEAR).astype(np.int64)
     opened = founded + (rng.random(n) * 0.8 * (as_of - 30 - founded)).astype(np.int64)
+    # about one in ten came to the bank during the window: a part-year of profit so far, a full
+    # rate of settlement (the lifetime-value matrix's "low now, high later")
+    new = rng.random(n) < 0.1
+    opened = np.where(
+        new,
+        np.maximum(
+            founded, ctx.txn_lo + (rng.random(n) * (as_of - 30 - ctx.txn_lo)).astype(np.int64)
+        ),
+        opened,
+    )
     debt = np.clip(rng.beta(2.2, 2.6, n) * 1.25, 0.02, 1.5)
     overdue_tax = rng.random(n) < 0.03 + 0.10 * ((size == 0) & (debt > 0.7))
     guarantor = rng.random(n) < 0.35
@@ -1863,11 +1918,18 @@ def _gen_corporates(ctx: _Ctx, rng: np.random.Generator, b: int, n: int, city: C
     )
     pay_day = _PAYDAYS[rng.integers(0, len(_PAYDAYS), n)]
 
-    deposit = np.round(revenue * rng.lognormal(np.log(0.05), 0.8, n), 2)
-    has_loan = rng.random(n) < np.array([0.35, 0.55, 0.7, 0.75])[size]
+    end = ctx.corp_end[first : first + n]
+    # the share of the window the company banked here: averages and 12-month income are of that
+    here = np.clip(
+        (np.minimum(end, as_of) - np.maximum(opened, ctx.txn_lo) + 1) / (as_of - ctx.txn_lo + 1),
+        0,
+        1,
+    )
+    deposit = np.round(revenue * rng.lognormal(np.log(0.05), 0.8, n) * here, 2)
+    has_loan = rng.random(n) < np.array([0.4, 0.6, 0.7, 0.75])[size]
     loan = np.where(has_loan, _round_to(revenue * debt * rng.uniform(0.1, 0.6, n), 10_000), 0.0)
     interest = np.round(loan * rng.uniform(0.032, 0.055, n), 2)
-    fee = np.round(revenue * 0.0003 * rng.lognormal(0, 0.6, n) + payroll_hc * 12 * 1.5, 2)
+    fee = np.round((revenue * 0.0003 * rng.lognormal(0, 0.6, n) + payroll_hc * 12 * 1.5) * here, 2)
     size_eff = np.array([0.5, 0.2, -0.3, -0.7])[size]
     stress = (
         2.0 * (debt - 0.55) + 0.9 * overdue_tax + size_eff - 0.04 * years + rng.normal(0, 0.8, n)
@@ -1878,10 +1940,10 @@ def _gen_corporates(ctx: _Ctx, rng: np.random.Generator, b: int, n: int, city: C
     )
     dl = np.log1p(np.minimum(deposit / np.maximum(loan, 1.0), 10.0))
     logit = (
-        _DEFAULT_B0 + 3.0 * (debt - 0.55) + 1.2 * overdue_tax + 0.03 * np.minimum(overdue_days, 120)
-        + size_eff - 0.06 * years - 0.4 * dl - 1.0 * ~has_loan + 0.3 * ~guarantor * has_loan
+        _DEFAULT_B0 + 4.0 * (debt - 0.55) + 1.5 * overdue_tax + 0.04 * np.minimum(overdue_days, 120)
+        + size_eff - 0.06 * years - 0.4 * dl + 0.3 * ~guarantor
     )  # fmt: skip
-    default = rng.random(n) < 1 / (1 + np.exp(-logit))
+    default = has_loan & (rng.random(n) < 1 / (1 + np.exp(-logit)))
 
     # names: city + brand + business + company form
     b1 = rng.integers(0, len(_BRAND_1), n)
@@ -1953,6 +2015,10 @@ def _gen_corporates(ctx: _Ctx, rng: np.random.Generator, b: int, n: int, city: C
     lo = np.maximum(ctx.txn_lo, opened[payer[e]])  # not before the payer's account was opened
     day = lo + (rng.random(k) * (as_of - lo + 1)).astype(np.int64)
     amount = np.round(np.clip(rng.lognormal(np.log(revenue[payer[e]] / 150), 1.0), 100, None), 2)
+    # a company that left settles nothing after its last day (either side of the payment)
+    keep = day <= np.minimum(ctx.corp_end[first + payer[e]], ctx.corp_end[payee_g[e]])
+    e, day, amount = e[keep], day[keep], amount[keep]
+    k = len(e)
     order = np.lexsort((amount, payee_g[e], payer[e], day))
     corp_txn = pa.table(
         {

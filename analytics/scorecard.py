@@ -1151,10 +1151,20 @@ def record_manual_grade(
 
 
 def credit_training_table(wh: Database, scope: Scope) -> pd.DataFrame:
-    """The rows the demo scorecard trains on: ``corporate_credit_table`` for every corporate client
-    of the branches the viewer's scope touches (an RM's book alone holds too few defaults to
-    learn from; the trained card shows bins and points, not clients). The rows scored and listed
-    in the view are still the viewer's own (``corporate_credit_table(wh, scope)``)."""
+    """The rows the demo scorecard trains on (``[scorecard] trained_on``): ``"bank"`` (default)
+    is ``corporate_credit_table`` for every corporate client of the bank, whoever looks: a
+    credit scorecard is the bank's model, built by head office on all its borrowers and applied
+    in every branch, and one sub-branch's book holds too few defaults to learn from (the default
+    demo: about 15 a branch, 45 in the bank; [scorecard] min_bad is 20). ``"branches"`` trains on
+    the corporate clients of the branches the viewer's scope touches (an RM's book alone is never
+    enough). The trained card shows bins, counts and points, never a client of another scope;
+    the rows scored and listed in the view are still the viewer's own
+    (``corporate_credit_table(wh, scope)``)."""
     from analytics.value import population_scope  # value imports nothing from here; keep it lazy
 
-    return corporate_credit_table(wh, population_scope(wh, scope))
+    rule = str(load_settings()["scorecard"].get("trained_on", "bank"))
+    if rule == "bank":
+        return corporate_credit_table(wh, Scope("head_office", viewer_id=scope.viewer_id))
+    if rule == "branches":
+        return corporate_credit_table(wh, population_scope(wh, scope))
+    raise ValueError(f"[scorecard] trained_on must be 'bank' or 'branches', not {rule!r}")

@@ -7,7 +7,7 @@ import pytest
 from analytics import demo_data
 
 # Small but complete: two branches so that scope tests have someone to exclude.
-SMALL = dict(clients=4000, branches=2, months=13, seed=7, rms_per_branch=6, corporates=1200)
+SMALL = dict(clients=4000, branches=2, months=13, seed=7, rms_per_branch=6, corporates=3000)
 
 
 @pytest.fixture(scope="session")

@@ -183,7 +183,8 @@ def test_high_end_tier_to_client(server, browser):
     page = browser.new_page(viewport={"width": 1400, "height": 1600}, locale="zh-CN")
     page.goto(server + "/high_end?as=manager&lang=zh")
     page.get_by_role("heading", name="中高端客户").wait_for(timeout=90_000)
-    page.get_by_text("钻石", exact=True).first.click()
+    # Platinum: the test snapshot's few Diamond clients of a branch may have no gap in common
+    page.get_by_text("白金", exact=True).first.click()
     idle(page)
     page.get_by_role("tab", name="配置缺口").click()
     idle(page)

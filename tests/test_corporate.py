@@ -256,7 +256,9 @@ def test_clv_columns_and_arithmetic(clv_head):
     assert (h["frequency"] == h["settlement_days"] - 1).all()
     assert (h["recency_weeks"] <= h["T_weeks"]).all()
     assert (h["future_profit_discounted"] <= h["future_profit"] + 0.01).all()
-    assert (h["future_profit_discounted"] > 0.9 * h["future_profit"]).all()  # 8% over <= 1 year
+    # 8% a year over at most a year (0 = 0 for a company the model sees as gone)
+    assert (h["future_profit_discounted"] >= 0.9 * h["future_profit"] - 0.011).all()  # fen
+    assert (h["future_profit_discounted"] > 0).mean() > 0.5
     none = df[~has]
     assert (none["expected_settlements"] == 0).all() and none["p_alive"].isna().all()
     # monthly discounting of the cost: Σ_m cost/12 × 1.08^(-m/12)
@@ -321,17 +323,17 @@ def test_clv_scope_and_viewer_independence(wh, clv_head):
 
 
 def test_clv_refuses_too_few_clients(wh, patched_settings):
-    patched_settings["corporate"]["min_clients_for_fit"] = 1000
+    patched_settings["corporate"]["min_clients_for_fit"] = 5000
     with pytest.raises(corporate.ClvFitError) as e:
         corporate.corporate_clv(wh, B001)
     assert e.value.code == "too_few" and e.value.fields["branch"] == "B001"
-    assert e.value.fields["min"] == 1000 and 0 < e.value.fields["n"] < 1000
+    assert e.value.fields["min"] == 5000 and 0 < e.value.fields["n"] < 5000
     # the page says it in words, with the numbers, in both languages
     from ui.i18n import EN, ZH
 
     for table in (EN, ZH):
         text = table["corp.clv_failed.too_few"].format(**e.value.fields)
-        assert "B001" in text and "1000" in text and str(e.value.fields["n"]) in text
+        assert "B001" in text and "5000" in text and str(e.value.fields["n"]) in text
 
 
 def test_clv_uses_gamma_gamma_when_it_has_a_mean(wh, monkeypatch):
@@ -433,7 +435,8 @@ def test_payment_network_touches_the_scope(wh):
 
 
 def _cross_branch_corp(wh) -> str:
-    """The B002 client with a counterparty in B001 that has the most counterparties."""
+    """The B002 client with a counterparty in B001 that has the most counterparties, at most
+    ``neighbourhood_limit`` (so every counterparty, the B001 one too, is in its neighbourhood)."""
     return wh.scalar(
         """
         WITH cross_branch AS (
@@ -447,7 +450,7 @@ def _cross_branch_corp(wh) -> str:
             UNION SELECT payee_id, payer_id FROM corp_transactions
         )
         SELECT corp_id FROM partners JOIN cross_branch USING (corp_id)
-        GROUP BY corp_id ORDER BY COUNT(*) DESC, corp_id LIMIT 1
+        GROUP BY corp_id HAVING COUNT(*) <= 30 ORDER BY COUNT(*) DESC, corp_id LIMIT 1
         """
     )
 

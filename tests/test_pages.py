@@ -452,6 +452,26 @@ def test_bad_uploads_say_why_and_change_nothing(app_data):
     assert next(m for m in at.metric if m.label == EN["credit.auc"]).value == demo_auc
 
 
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_clv_tab_says_which_models_were_used(app_data, demo_db_path, lang):
+    """Issue 13 point 4: under the value matrix, one note per branch in view, by the branch's name,
+    saying which value model was used with the fit's q."""
+    from analytics import corporate
+
+    table = ZH if lang == "zh" else EN
+    wh = store.open_warehouse(demo_db_path)
+    name = wh.query("SELECT name_zh, name_en FROM branches WHERE branch_id = 'B002'").iloc[0]
+    model = corporate.corporate_clv(wh, Scope("manager", ("B002",))).attrs["models"]["B002"]
+    at = run_page("pages/corporate.py", "manager:B002", lang)
+    assert not at.exception, [e.value for e in at.exception]
+    shown = [c.value for c in at.caption if "BG/NBD" in c.value and "q = " in c.value]
+    value = table[f"corp.value_model.{model['value_model']}"].format(
+        q=f"{model['gamma_gamma']['q']:.2f}"
+    )
+    assert len(shown) == 1 and shown[0].startswith(name[f"name_{lang}"]), shown
+    assert shown[0].endswith(value)
+
+
 def test_grade_adjustments_recorded_from_the_view(app_data):
     at = run_page("pages/corporate.py", "manager", "en")
     before = _workspace_rows()[0]

@@ -1,6 +1,7 @@
-"""Streamlit-side helpers of the corporate view: reading an uploaded history file, training the
-scorecard once per file and choice (cached), the scorecard's messages in the viewer's language, and
-the payment-network figure."""
+"""Streamlit-side helpers of the corporate view (pages/corporate.py): the company tables of each
+tab, the value matrix and the lifetime-value notes (which models were used and why), the payment
+network, reading an uploaded history file, training the scorecard once per file and choice
+(cached), and the scorecard's results and messages in the viewer's language."""
 
 from __future__ import annotations
 
@@ -13,13 +14,183 @@ import streamlit as st
 
 from analytics import scorecard
 from analytics.importer import readers
+from analytics.rfm import SEGMENTS
 from analytics.settings import load_settings
-from ui import charts, formats
+from ui import charts, describe, formats, shell
 from ui.shell import Viewer
 
 UPLOAD_TYPES = ["csv", "xlsx"]
 MAX_UPLOAD_ROWS = 200_000
 LABELLED = 8  # names drawn on the network figure (the largest flows)
+# an uploaded history's likely target column, and the likely value of its bad cases
+TARGET_NAMES = ("default_flag", "default", "bad", "target", "label", "违约", "是否违约")
+BAD_VALUES = ("1", "true", "bad", "yes", "违约")
+TARGET_VALUES_SHOWN = 20  # distinct target values offered as the bad label
+
+
+def _name_col(viewer: Viewer) -> str:
+    return "name_zh" if viewer.lang == "zh" else "name_en"
+
+
+def company_table(viewer: Viewer, df: pd.DataFrame, extra: dict) -> pd.DataFrame:
+    """Company id, name, industry and size, then the view's own columns (label -> values)."""
+    tr, lang = viewer.t, viewer.lang
+    return pd.DataFrame({
+        tr("corp.id"): df["corp_id"], tr("corp.name"): df[_name_col(viewer)],
+        tr("corp.industry"): [describe.code("industry", i, lang) for i in df["industry"]],
+        tr("corp.size"): [describe.code("size", s, lang) for s in df["size"]],
+        **extra,
+    })  # fmt: skip
+
+
+def company_labels(viewer: Viewer, df: pd.DataFrame) -> dict[str, str]:
+    """corp_id -> the company's name in the viewer's language, in the frame's order."""
+    return dict(zip(df["corp_id"], df[_name_col(viewer)], strict=True))
+
+
+# ---------------------------------------------------------------------------- RFM
+
+
+def segment_counts(rfm: pd.DataFrame) -> pd.Series:
+    """Companies per RFM segment, every segment in ``SEGMENTS`` order (0 when none)."""
+    return rfm["segment"].value_counts().reindex(SEGMENTS, fill_value=0)
+
+
+def segment_figure(viewer: Viewer, counts: pd.Series) -> go.Figure:
+    """Bars of companies per segment, labelled with the count."""
+    seg = pd.DataFrame({
+        "label": [viewer.t(f"rfm.{s}") for s in SEGMENTS], "n": counts.to_numpy(),
+        "text": [formats.count(n, viewer.lang) for n in counts],
+    })  # fmt: skip
+    return charts.hbar(seg, "n", "label", "text", height=320)
+
+
+def segment_label(viewer: Viewer, segment: str | None) -> str:
+    """A segment's name for the picker; None is every segment."""
+    return viewer.t("corp.all_segments") if segment is None else viewer.t(f"rfm.{segment}")
+
+
+def segment_rows(rfm: pd.DataFrame, segment: str | None, top_n: int) -> tuple[pd.DataFrame, int]:
+    """The top ``top_n`` companies of the segment (None: all) by monetary value, and how many the
+    segment has."""
+    rows = rfm if segment is None else rfm[rfm["segment"] == segment]
+    rows = rows.sort_values(["monetary", "corp_id"], ascending=[False, True])
+    return rows.head(top_n), len(rows)
+
+
+def rfm_table(viewer: Viewer, rows: pd.DataFrame) -> pd.DataFrame:
+    """The RFM list: the company, its recency, frequency, monetary value, code and segment."""
+    tr, lang = viewer.t, viewer.lang
+    return company_table(viewer, rows, {
+        tr("corp.recency"): rows["recency_days"],
+        tr("corp.frequency"): [f"{f:.1f}" for f in rows["frequency"]],
+        tr("corp.monetary"): [formats.money(m, lang) for m in rows["monetary"]],
+        "RFM": rows["rfm_code"], tr("corp.segment"): [tr(f"rfm.{s}") for s in rows["segment"]],
+    })  # fmt: skip
+
+
+# ---------------------------------------------------------------------------- lifetime value
+
+
+def show_value_matrix(viewer: Viewer, matrix: pd.DataFrame) -> None:
+    """The current × future value matrix (``corporate.value_matrix``) as a 2×2 grid of boxes:
+    clients, money and the strategy of each quadrant."""
+    tr, lang = viewer.t, viewer.lang
+    matrix = matrix.set_index("quadrant")
+    st.markdown(f"**{tr('corp.matrix')}**")
+    for current in ("high", "low"):
+        for col, future in zip(st.columns(2), ("high", "low"), strict=True):
+            q = f"{current}_{future}"
+            row = matrix.loc[q]
+            with col.container(border=True):
+                n = tr("corp.n_clients", n=formats.count(row["clients"], lang))
+                st.markdown(f"**{tr(f'corp.q.{q}')}** · {n}")
+                st.caption(tr("corp.q_money", now=formats.money(row["profit_12m"], lang),
+                              future=formats.money(row["future_profit_discounted"], lang)))  # fmt: skip
+                st.markdown(tr(f"corp.strategy.{q}"))
+
+
+def branch_names(viewer: Viewer) -> dict[str, str]:
+    """branch_id -> the branch's name in the viewer's language (the snapshot's branches)."""
+    _, branches, _ = shell.snapshot_facts(viewer.snapshot_path)
+    return dict(zip(branches["branch_id"], branches[_name_col(viewer)], strict=True))
+
+
+def model_notes(
+    viewer: Viewer, clv: pd.DataFrame, names: dict[str, str] | None = None
+) -> list[str]:
+    """One sentence per branch of a ``corporate_clv`` result with companies with settlement history
+    (branch by its name from ``names``, else its id): how BG/NBD's p_alive spreads over those
+    companies (the share below ``[corporate] p_alive_note_cut`` and the median), and which value model was used
+    and why (``clv.attrs['models']``: Gamma-Gamma when its q > 1, else the observed values)."""
+    models = clv.attrs.get("models", {})
+    cut_at = float(load_settings()["corporate"]["p_alive_note_cut"])
+    names = names or {}
+    lang = viewer.lang
+    out = []
+    seen = clv[clv["p_alive"].notna()]
+    for branch, g in seen.groupby("branch_id", sort=True):
+        model = models.get(str(branch))
+        if model is None:
+            continue
+        p = g["p_alive"].astype(float)
+        value = viewer.t(f"corp.value_model.{model['value_model']}",
+                         q=f"{float(model['gamma_gamma']['q']):.2f}")  # fmt: skip
+        out.append(viewer.t(
+            "corp.model_note", branch=names.get(str(branch)) or str(branch),
+            n=formats.count(len(p), lang), below=formats.pct(float((p < cut_at).mean())),
+            cut=formats.pct(cut_at, 0), median=formats.pct(float(p.median())), value=value,
+        ))  # fmt: skip
+    return out
+
+
+def show_clv_notes(viewer: Viewer, clv: pd.DataFrame) -> None:
+    """Under the value matrix: the companies valued by rule for want of settlements, then the
+    models used in each branch."""
+    st.caption(no_settlement_note(viewer, clv) or "")
+    for text in model_notes(viewer, clv, branch_names(viewer)):
+        st.caption(text)
+
+
+def clv_table(viewer: Viewer, clv: pd.DataFrame, top_n: int) -> pd.DataFrame:
+    """The ``top_n`` companies by lifetime value: current profit, expected settlements, future
+    value, CLV and quadrant."""
+    tr, lang = viewer.t, viewer.lang
+    top = clv.sort_values(["clv", "corp_id"], ascending=[False, True]).head(top_n)
+    return company_table(viewer, top, {
+        tr("corp.profit_12m"): [formats.money(v, lang) for v in top["profit_12m"]],
+        tr("corp.expected_settlements"): [f"{v:.1f}" for v in top["expected_settlements"]],
+        tr("corp.future_profit"): future_value_cells(viewer, top),
+        tr("corp.clv"): [formats.money(v, lang) for v in top["clv"]],
+        tr("corp.quadrant"): [tr(f"corp.q.{q}") for q in top["quadrant"]],
+    })  # fmt: skip
+
+
+# ---------------------------------------------------------------------------- social value
+
+
+def social_caption(viewer: Viewer) -> str:
+    """The social value's help with the settings' weights."""
+    weights = load_settings()["corporate"]["social"]["weights"]
+    return viewer.t("corp.social_help", **{k: formats.pct(v, 0) for k, v in weights.items()})
+
+
+def social_table(viewer: Viewer, top: pd.DataFrame) -> pd.DataFrame:
+    """The social value list: influence, counterparties, payroll and linked retail AUM."""
+    tr = viewer.t
+    return company_table(viewer, top, {
+        tr("corp.influence"): [round(float(v)) for v in top["influence"]],
+        tr("corp.counterparties"): top["counterparties"],
+        tr("corp.payroll"): top["payroll_headcount"],
+        tr("corp.linked_aum"): [formats.money(v, viewer.lang) for v in top["linked_retail_aum"]],
+    })  # fmt: skip
+
+
+def show_network(viewer: Viewer, name: str, nodes: pd.DataFrame, edges: pd.DataFrame) -> None:
+    """One company's payment neighbourhood under its name, with the figure's legend."""
+    st.markdown(f"**{viewer.t('corp.network', name=name)}**")
+    st.plotly_chart(network_figure(viewer, nodes, edges), key="corp_network_fig")
+    st.caption(viewer.t("corp.network_help"))
 
 
 class UploadError(ValueError):
@@ -115,6 +286,153 @@ def grade_rule_text(viewer: Viewer, card: scorecard.Scorecard) -> str:
     return viewer.t("credit.grade_rule", bands=bands)
 
 
+def upload_table(viewer: Viewer, upload) -> pd.DataFrame | None:
+    """The uploaded file (``st.file_uploader``'s value) as a table; None when there is none, or
+    with the reason shown when it cannot be read."""
+    if upload is None:
+        return None
+    try:
+        return read_upload(upload.name, upload.getvalue())
+    except UploadError as e:
+        st.error(viewer.t(f"credit.upload_error.{e.code}",
+                          max=formats.count(MAX_UPLOAD_ROWS, viewer.lang)))  # fmt: skip
+        return None
+
+
+def guess_target(columns: list[str]) -> str | None:
+    """The column that looks like the default flag by its name, else None."""
+    return next((c for c in columns if c.lower() in TARGET_NAMES), None)
+
+
+def target_values(table: pd.DataFrame, target: str) -> list:
+    """The target column's values offered as the bad label (the first few distinct ones)."""
+    return table[target].dropna().unique().tolist()[:TARGET_VALUES_SHOWN]
+
+
+def guess_bad(values: list) -> int:
+    """Position of the value that looks like a bad case ('1', 'bad', '违约', …), else 0."""
+    return next((i for i, v in enumerate(values) if str(v).lower() in BAD_VALUES), 0)
+
+
+def show_target_hint(viewer: Viewer, table: pd.DataFrame) -> None:
+    """Before a target is chosen: the two-valued columns that could be one, or that none is."""
+    two = [c for c in table.columns if table[c].dropna().nunique() == 2]
+    if two:
+        st.info(viewer.t("credit.choose_target", cols=", ".join(two[:8])))
+    else:
+        st.error(viewer.t("credit.error.no_target_column"))
+
+
+def train_card(
+    viewer: Viewer, table: pd.DataFrame, target: str, bad_label
+) -> scorecard.Scorecard | None:
+    """The trained card (``train``), or None with the input error shown in words."""
+    try:
+        return train(table, target, bad_label)
+    except scorecard.ScorecardInputError as e:
+        st.error(error_message(viewer, e))
+        return None
+
+
+def show_card(viewer: Viewer, card: scorecard.Scorecard) -> None:
+    """The card: its training notes, holdout metrics, information values and points table."""
+    tr, lang = viewer.t, viewer.lang
+    show_training_notes(viewer, card)
+    metrics = [(tr("credit.auc"), card.auc), ("KS", card.ks), ("Gini", card.gini),
+               ("PSI", card.psi), (tr("credit.train_auc"), card.train_auc)]  # fmt: skip
+    for col, (label, value) in zip(st.columns(len(metrics)), metrics, strict=True):
+        col.metric(label, f"{value:.3f}", border=True)
+    st.caption(tr("credit.metrics_help", bad=formats.pct(card.bad_rate, 1), seed=card.seed,
+                  train=formats.count(card.n_train, lang), holdout=formats.count(card.n_holdout, lang)))  # fmt: skip
+    iv = card.iv
+    st.markdown(f"**{tr('credit.iv')}**")
+    st.dataframe(pd.DataFrame({
+        tr("credit.feature"): iv["feature"], "IV": iv["iv"].round(3),
+        tr("credit.kept"): [tr("common.yes") if k else tr("common.no") for k in iv["kept"]],
+        tr("col.reason"): [tr(f"credit.drop.{r}") if isinstance(r, str) and r else "" for r in iv["reason"]],
+    }), hide_index=True, key="credit_iv")  # fmt: skip
+    with st.expander(tr("credit.table"), icon=":material/table:"):
+        t = card.table
+        st.dataframe(pd.DataFrame({
+            tr("credit.feature"): t["feature"], tr("credit.bin"): t["bin"],
+            tr("credit.clients"): t["count"], tr("credit.bad_rate"): [formats.pct(v) if pd.notna(v) else "" for v in t["bad_rate"]],
+            "WOE": t["woe"].round(3), tr("credit.points"): t["points"].round(1),
+        }), hide_index=True, key="credit_table")  # fmt: skip
+
+
+def show_grades(viewer: Viewer, card: scorecard.Scorecard, dist: pd.DataFrame) -> None:
+    """Clients per final grade (``card.grade_distribution``) and the PD band of each grade."""
+    st.markdown(f"**{viewer.t('credit.grades')}**")
+    st.plotly_chart(grade_figure(viewer, dist), key="credit_grades")
+    st.caption(grade_rule_text(viewer, card))
+
+
+def client_options(viewer: Viewer, scored: pd.DataFrame, names: dict | None) -> list[str]:
+    """The one-client picker's labels: 'name · id' for the bank's companies (``names``: corp_id
+    -> name), 'row n' for an uploaded file's rows (``names`` None)."""
+    if names is None:
+        return [viewer.t("credit.row", n=i + 1) for i in range(len(scored))]
+    return [f"{names.get(c, '')} · {c}" for c in scored["corp_id"]]
+
+
+def show_one(viewer: Viewer, card: scorecard.Scorecard, one: pd.DataFrame) -> None:
+    """One scored row: score, model and final grade (with the adjustment's reason), and the
+    points each variable gave."""
+    tr, r = viewer.t, one.iloc[0]
+    a, b, c = st.columns(3)
+    a.metric(tr("credit.score"), f"{r['score']:.0f}", border=True)
+    b.metric(tr("credit.model_grade"), r["model_grade"], border=True)
+    c.metric(tr("credit.final_grade"), r["final_grade"],
+             tr(f"credit.reason.{r['override_reason_code']}") if r["override"] else None,
+             delta_color="off", delta_arrow="off", border=True)  # fmt: skip
+    pts = card.points_frame(one).iloc[0]
+    bins = {f: card.binning[f] for f in card.features}
+    st.dataframe(pd.DataFrame({
+        tr("credit.feature"): [tr("credit.base"), *card.features],
+        tr("credit.value"): ["", *[str(one[f].iloc[0]) if f in one else "" for f in bins]],
+        tr("credit.points"): [round(card.base_points, 1), *[round(float(pts[f]), 1) for f in card.features]],
+    }), hide_index=True, key="credit_one")  # fmt: skip
+
+
+def show_overrides(viewer: Viewer, rules: list[dict], scored: pd.DataFrame) -> pd.DataFrame:
+    """The grade adjustments after the model (``scorecard.override_rules``; a rule whose column
+    the table lacks says so), how many rows they changed and which; returns those rows."""
+    tr = viewer.t
+    st.markdown(f"**{tr('credit.overrides')}**")
+    for rule in rules:
+        absent = "" if rule["column"] in scored.columns else f" ({tr('credit.rule_absent')})"
+        st.markdown("- " + tr(f"credit.rule_{rule['action']}", column=rule["column"],
+                              grade=rule.get("grade", ""), notches=rule.get("notches", 1),
+                              worst=rule.get("from_grade", "C")) + absent)  # fmt: skip
+    changed = scored[scored["override"].notna()]
+    st.caption(tr("credit.overrides_count", n=formats.count(len(changed), viewer.lang)))
+    if not changed.empty:
+        st.dataframe(pd.DataFrame({
+            tr("corp.id"): changed["corp_id"] if "corp_id" in changed else changed.index + 1,
+            tr("credit.score"): changed["score"].round(0),
+            tr("credit.model_grade"): changed["model_grade"],
+            tr("credit.final_grade"): changed["final_grade"],
+            tr("col.reason"): [tr(f"credit.reason.{x}") for x in changed["override_reason_code"]],
+        }), hide_index=True, key="credit_changed")  # fmt: skip
+    return changed
+
+
+def show_grade_log(viewer: Viewer, log: pd.DataFrame) -> None:
+    """The recorded grade decisions (``scorecard.recorded_grades``); nothing when there are none."""
+    if log.empty:
+        return
+    tr = viewer.t
+    st.markdown(f"**{tr('credit.log')}**")
+    st.dataframe(pd.DataFrame({
+        tr("corp.id"): log["corp_id"], tr("credit.model_grade"): log["model_grade"],
+        tr("credit.final_grade"): log["final_grade"],
+        tr("col.reason"): [tr(f"credit.reason.{x}") if rule != "manual" else x
+                           for x, rule in zip(log["reason"], log["rule"], strict=True)],
+        tr("credit.decided_by"): log["decided_by"],
+        tr("col.date"): [str(d)[:16] for d in log["decided_at"]],
+    }), hide_index=True, key="credit_log")  # fmt: skip
+
+
 def no_settlement_note(viewer: Viewer, clv: pd.DataFrame) -> str | None:
     """How many companies got a future value of 0 for want of settlement history, and the rule;
     None when there are none."""
@@ -197,3 +515,14 @@ def network_figure(viewer: Viewer, nodes: pd.DataFrame, edges: pd.DataFrame) -> 
     fig.update_yaxes(visible=False)
     fig.update_layout(showlegend=False)
     return charts.style(fig, 560)
+
+
+# [scorecard] trained_on -> the caption saying whose companies the built-in scorecard learns from
+_TRAINED_ON_NOTE = {"bank": "credit.demo_note.bank", "branches": "credit.demo_note.branches"}
+
+
+def training_note(viewer: Viewer, table: pd.DataFrame) -> str:
+    """The caption over the built-in scorecard: how many companies it learns from and whose
+    ([scorecard] trained_on, analytics.scorecard.credit_training_table)."""
+    rule = str(load_settings()["scorecard"].get("trained_on", "bank"))
+    return viewer.t(_TRAINED_ON_NOTE[rule], n=formats.count(len(table), viewer.lang))
