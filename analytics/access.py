@@ -31,6 +31,7 @@ PERMISSIONS: dict[str, tuple[str, ...]] = {
     "page:corporate": EVERYONE,
     "page:data": ("head_office", "manager", "trainer"),
     "page:users": ("head_office", "manager"),
+    "page:glossary": EVERYONE,
     "page:settings": EVERYONE,
     # data: a manager's import or rollback is limited to their own branch (analytics.importer)
     "import": ("head_office", "manager"),

@@ -15,31 +15,48 @@ effective (branch_id, rm_id): an RM sees the high-end clients assigned to them n
 ``as_of`` (default: the latest month-end in ``client_aum_monthly``) picks the latest month-end on or
 before it; AUM is that month's (``client_aum_monthly.aum``, yuan).
 
-Proposal (``propose_assignment``), per branch, deterministic:
+Proposal (``propose_assignment``), per branch, deterministic. Its numbers all come from
+settings.toml: capacities from ``[adoption] capacity_by_title`` (else ``default_capacity``), the
+grade match from ``[adoption.titles_by_tier]``, the tiers from ``[tiers]``.
 
 1. *Movers*: every high-end client without an RM of their branch (``reason='unassigned'``; a
    client whose effective RM is not an RM of the branch, e.g. one who left, counts here with
    ``from_rm`` set), and, for each RM above capacity, the excess ``clients - capacity`` clients,
    smallest AUM first (ties by client_id): the RM keeps their largest relationships and the least
    valuable ones move (``reason='over_capacity'``).
-2. Movers in order of AUM descending (ties by client_id) go one by one to the branch RM, other
-   than their current one, that has room (clients < capacity), choosing the lowest high-end AUM
-   so far, then the most remaining room, then the smallest rm_id. This balances AUM per RM and
-   never exceeds a capacity while the branch's total capacity allows.
+2. Movers in order of AUM descending (ties by client_id, so the largest clients choose first) go
+   one by one to a branch RM, other than their current one, that has room (clients < capacity).
+   Among those, the best grade match wins: the position of the RM's ``rms.title`` in
+   ``[adoption.titles_by_tier] <client's tier>`` (first = best; a title not in the list ranks
+   after every listed one, so it is used only when no listed title has room; a tier without a
+   list ranks every title equally). With the shipped settings a private or diamond client goes
+   to a private banker with room, else a wealth manager, else anyone; a platinum client to a
+   wealth manager, else a client manager, a private banker only if nothing else. Among equally
+   matching RMs: the lowest high-end AUM so far, then the most remaining room, then the smallest
+   rm_id. This balances AUM within a grade and never exceeds a capacity while the branch's total
+   capacity allows.
 3. When no RM of the branch has room: an unassigned client still gets the RM with the lowest load
-   (clients / capacity), then lowest AUM, then rm_id (an RM over capacity is better than none);
-   an over-capacity client stays where it is (moving it would only shift the overload). A branch
-   without RMs gets no proposal.
+   (clients / capacity), then the best grade match, then lowest AUM, then rm_id (an RM over
+   capacity is better than none); an over-capacity client stays where it is (moving it would only
+   shift the overload). A branch without RMs gets no proposal.
+
+Acceptance (``accept_assignment``) appends the chosen moves to ``rm_assignments`` in one
+transaction; its rows share one ``accepted_at`` and ``accepted_by``, which together name the
+acceptance. ``last_acceptance`` reads the latest one in a scope (the view's status line) and
+``undo_acceptance`` withdraws it: its rows are deleted, so the workspace holds exactly what it held
+before, and one audit record (action ``undo``) names what was undone.
 """
 
 from __future__ import annotations
 
-from datetime import date
+from dataclasses import dataclass
+from datetime import date, datetime
 
 import duckdb
 import pandas as pd
 
 from analytics.access import AccessDenied, Scope, may
+from analytics.audit import AuditUnavailable
 from analytics.settings import load_settings
 from analytics.snapshot import month_and_anchor
 from analytics.store import AuditEvent, AuditLog, Database
@@ -265,10 +282,19 @@ def propose_assignment(
     return out.astype({"aum": float}) if not out.empty else out
 
 
+def _match_rank(tier: str, title: str | None, settings: dict) -> int:
+    """How well an RM of ``title`` matches a client of ``tier`` (0 = best): the title's position in
+    ``[adoption.titles_by_tier] <tier>``; a title not listed ranks after every listed one; a tier
+    without a list ranks every title 0 (module docstring, step 2)."""
+    order = list(settings["adoption"].get("titles_by_tier", {}).get(tier, []))
+    return order.index(title) if title in order else len(order)
+
+
 def _propose_branch(clients: pd.DataFrame, rms: pd.DataFrame, settings: dict) -> list[dict]:
     if rms.empty:
         return []
     cap = {r: _capacity(t, settings) for r, t in zip(rms["rm_id"], rms["title"], strict=True)}
+    title = dict(zip(rms["rm_id"], rms["title"], strict=True))
     count = dict.fromkeys(cap, 0)
     aum = dict.fromkeys(cap, 0.0)
     movers: list[tuple[dict, str]] = []
@@ -292,10 +318,13 @@ def _propose_branch(clients: pd.DataFrame, rms: pd.DataFrame, settings: dict) ->
     for rec, reason in movers:
         current = rec["rm_id"] if reason == "over_capacity" else None
         room = [r for r in cap if r != current and count[r] < cap[r]]
+        rank = {r: _match_rank(rec["tier"], title[r], settings) for r in cap}
         if room:
-            to = min(room, key=lambda r: (aum[r], -(cap[r] - count[r]), r))
+            to = min(room, key=lambda r: (rank[r], aum[r], -(cap[r] - count[r]), r))
         elif reason == "unassigned":
-            to = min(cap, key=lambda r: (count[r] / cap[r] if cap[r] else float("inf"), aum[r], r))
+            to = min(cap, key=lambda r: (
+                count[r] / cap[r] if cap[r] else float("inf"), rank[r], aum[r], r
+            ))  # fmt: skip
         else:  # no room anywhere: the client stays with their RM
             count[current] += 1
             aum[current] += float(rec["aum"])
@@ -332,8 +361,11 @@ def accept_assignment(
 
     ``accepted_by`` is the accepting viewer's Scope: only a branch manager or head office may
     accept (``may(scope, "accept_adoption")``; ``AccessDenied`` otherwise), and every row must
-    lie in the scope's branches. The viewer id (``scope.viewer_id``, else the role) is stored in ``accepted_by``. Nothing is written
-    when any check fails or any insert errors (rolled back). Returns the number of rows saved.
+    lie in the scope's branches. The viewer id (``scope.viewer_id``, else the role) is stored in
+    ``accepted_by``, and every row gets the same ``accepted_at`` (the transaction's time): the two
+    name this acceptance for ``undo_acceptance``. The audit record is written inside the
+    transaction: nothing is saved when any check fails, any insert errors or the record cannot be
+    written (``AuditUnavailable``; all rolled back). Returns the number of rows saved.
     """
     scope = accepted_by
     if not isinstance(scope, Scope) or not may(scope, "accept_adoption"):
@@ -343,7 +375,7 @@ def accept_assignment(
     for branch in proposal["branch_id"]:
         if not scope.owns(branch, None):
             raise AccessDenied("assign_outside_scope")
-    viewer = scope.viewer_id or scope.role
+    viewer = _viewer(scope)
     rows = [
         (
             _text(r["client_id"]),
@@ -357,22 +389,165 @@ def accept_assignment(
     with ws.cursor() as cur:
         cur.execute("BEGIN TRANSACTION")
         try:
+            # current_timestamp is the transaction's start: one value for every row
+            now = cur.execute("SELECT CAST(current_timestamp AS TIMESTAMP)").fetchone()[0]
             cur.executemany(
                 """INSERT INTO rm_assignments
-                   (client_id, rm_id, previous_rm_id, branch_id, accepted_by)
-                   VALUES (?, ?, ?, ?, ?)""",
-                rows,
+                   (client_id, rm_id, previous_rm_id, branch_id, accepted_by, accepted_at)
+                   VALUES (?, ?, ?, ?, ?, ?)""",
+                [(*r, now) for r in rows],
             )
+            if audit is not None:
+                moves = proposal["reason"].value_counts().to_dict() if "reason" in proposal else {}
+                detail = "; ".join(f"{k}={v}" for k, v in sorted(moves.items()))
+                _record(audit, AuditEvent(
+                    viewer, "assign", tuple(r[0] for r in rows),
+                    f"rm_assignments: {detail or f'rows={len(rows)}'}", role=scope.role,
+                    branch_ids=tuple(sorted({r[3] for r in rows if r[3] is not None})),
+                ))  # fmt: skip
             cur.execute("COMMIT")
         except Exception:
             cur.execute("ROLLBACK")
             raise
-    if audit is not None:
-        moves = proposal["reason"].value_counts().to_dict() if "reason" in proposal else {}
-        detail = "; ".join(f"{k}={v}" for k, v in sorted(moves.items())) or f"rows={len(rows)}"
-        audit.record(
-            AuditEvent(viewer, "assign", tuple(r[0] for r in rows), f"rm_assignments: {detail}")
+    return len(rows)
+
+
+def _viewer(scope: Scope) -> str:
+    return scope.viewer_id or scope.role
+
+
+def _record(audit: AuditLog, event: AuditEvent) -> None:
+    """Append one audit record; ``AuditUnavailable`` when it cannot be written, so the caller's
+    transaction is rolled back (no change without its record)."""
+    try:
+        audit.record(event)
+    except OSError:
+        raise AuditUnavailable("audit log not writable") from None
+
+
+# ---------------------------------------------------------------------------- status and undo
+
+
+@dataclass(frozen=True)
+class Acceptance:
+    """One accepted proposal (the rows of ``rm_assignments`` sharing ``accepted_at`` and
+    ``accepted_by``). ``client_ids`` are its clients in the reading viewer's branches (sorted),
+    ``branch_ids`` every branch it touched (so whether the viewer may undo it all is known)."""
+
+    accepted_at: datetime
+    accepted_by: str
+    client_ids: tuple[str, ...]
+    branch_ids: tuple[str, ...]
+
+    @property
+    def clients(self) -> int:
+        return len(self.client_ids)
+
+
+class UndoError(Exception):
+    """An undo that cannot be done as asked; ``code`` names why for the view (``he.undo_<code>``):
+    ``not_accepted`` (the acceptance is not in the workspace: undone already), ``superseded`` (a
+    later acceptance moved one of its clients again: undo that one first)."""
+
+    def __init__(self, code: str):
+        super().__init__(code)
+        self.code = code
+
+
+def last_acceptance(ws: Database | None, scope: Scope) -> Acceptance | None:
+    """The latest acceptance with a row in the scope's branches (``accepted_at``, then insertion
+    order), or None when there is none (or no workspace / table)."""
+    if ws is None:
+        return None
+    where, params = _branch_where(scope, "a")
+    try:
+        key = ws.query(
+            f"""SELECT a.accepted_at, a.accepted_by FROM rm_assignments a WHERE {where}
+                ORDER BY a.accepted_at DESC, a.rowid DESC LIMIT 1""",
+            params,
         )
+    except duckdb.CatalogException:  # a workspace created before the table existed
+        return None
+    if key.empty:
+        return None
+    at = pd.Timestamp(key["accepted_at"].iloc[0]).to_pydatetime()
+    by = str(key["accepted_by"].iloc[0])
+    rows = ws.query(
+        f"""SELECT a.client_id, a.branch_id, ({where}) AS in_scope FROM rm_assignments a
+            WHERE a.accepted_at = ? AND a.accepted_by = ? ORDER BY a.client_id""",
+        [*params, at, by],
+    )
+    mine = rows[rows["in_scope"].astype(bool)]
+    return Acceptance(
+        at, by, tuple(str(c) for c in mine["client_id"]),
+        tuple(sorted({str(b) for b in rows["branch_id"]})),
+    )  # fmt: skip
+
+
+def may_undo(scope: Scope, acceptance: Acceptance | None) -> bool:
+    """Whether ``scope`` may withdraw ``acceptance``: who may accept adoption
+    (``may(scope, "accept_adoption")``) for every branch the acceptance touched."""
+    return (
+        acceptance is not None
+        and may(scope, "accept_adoption")
+        and all(scope.owns(b, None) for b in acceptance.branch_ids)
+    )
+
+
+def undo_acceptance(
+    ws: Database,
+    acceptance: Acceptance,
+    scope: Scope,
+    audit: AuditLog | None = None,
+) -> int:
+    """Withdraw ``acceptance`` (from ``last_acceptance``): its rows of ``rm_assignments`` are
+    deleted, so every client's effective RM is again what it was before, the workspace holds
+    exactly the rows it held before, and the view proposes the moves again. Returns the rows
+    withdrawn.
+
+    Only who may accept adoption for every branch it touched may undo it (``may_undo``;
+    ``AccessDenied`` otherwise). ``UndoError('not_accepted')`` when it is no longer in the
+    workspace, ``UndoError('superseded')`` when a later acceptance moved one of its clients again.
+    With ``audit`` one record (action ``undo``; the clients; the acceptance and each client's RM
+    before and after) is written inside the transaction: when it cannot be written nothing changes
+    (``AuditUnavailable``)."""
+    if not isinstance(scope, Scope) or not may(scope, "accept_adoption"):
+        raise AccessDenied("assign_manager_only")
+    key = [acceptance.accepted_at, acceptance.accepted_by]
+    with ws.cursor() as cur:
+        cur.execute("BEGIN TRANSACTION")
+        try:
+            rows = cur.execute(
+                """SELECT client_id, rm_id, previous_rm_id, branch_id FROM rm_assignments
+                   WHERE accepted_at = ? AND accepted_by = ? ORDER BY rowid""",
+                key,
+            ).fetchall()
+            if not rows:
+                raise UndoError("not_accepted")
+            if not all(scope.owns(r[3], None) for r in rows):
+                raise AccessDenied("assign_outside_scope")
+            clients = [r[0] for r in rows]
+            later = cur.execute(
+                """SELECT COUNT(*) FROM rm_assignments
+                   WHERE client_id IN (SELECT UNNEST(?::VARCHAR[])) AND accepted_at > ?""",
+                [clients, acceptance.accepted_at],
+            ).fetchone()[0]
+            if later:
+                raise UndoError("superseded")
+            cur.execute("DELETE FROM rm_assignments WHERE accepted_at = ? AND accepted_by = ?", key)
+            if audit is not None:
+                moves = ", ".join(f"{c} {rm}->{prev or '-'}" for c, rm, prev, _ in rows)
+                _record(audit, AuditEvent(
+                    _viewer(scope), "undo", tuple(dict.fromkeys(clients)),
+                    f"assign: withdrew {len(rows)} rm_assignments accepted by "
+                    f"{acceptance.accepted_by} at {acceptance.accepted_at.isoformat()} "
+                    f"(client RM->back to): {moves}",
+                    role=scope.role, branch_ids=tuple(sorted({r[3] for r in rows})),
+                ))  # fmt: skip
+            cur.execute("COMMIT")
+        except Exception:
+            cur.execute("ROLLBACK")
+            raise
     return len(rows)
 
 

@@ -28,7 +28,9 @@ from analytics.privacy import mask_notes
 from analytics.store import Database
 
 CHANNELS = ("visit", "call", "wechat", "sms", "event")
-OUTCOMES = ("reached", "no_answer", "visit_booked", "product_discussed", "declined")
+# ``visited``: the client came (to the branch, a meeting or an event), the invitation funnel's
+# visited stage on any channel (``analytics.invitations``).
+OUTCOMES = ("reached", "no_answer", "visit_booked", "visited", "product_discussed", "declined")
 NOTE_MAX_CHARS = 500
 LOG_COLUMNS = (
     "log_id", "client_id", "rm_id", "contact_date", "channel", "reason", "outcome", "note",

@@ -67,6 +67,8 @@ import pandas as pd
 
 from analytics import threshold
 from analytics.access import AccessDenied, Scope, may
+from analytics.audit import AuditEvent, AuditLog, AuditUnavailable, branches_for
+from analytics.contact_log import ContactLogError
 from analytics.privacy import mask_notes
 from analytics.settings import fund_loss_line, load_settings
 from analytics.snapshot import month_and_anchor
@@ -940,12 +942,51 @@ def _rm_filter(wh: Database, scope: Scope, rm_id: str | None) -> tuple[str, list
     return "TRUE", []
 
 
-def accept_plan(ws: Database, scope: Scope, plan: pd.DataFrame, accepted_by: str) -> int:
+class PlanError(ContactLogError):
+    """A change to an accepted plan that cannot be made as asked. ``code`` names the problem for
+    the UI (``log_error.<code>``): ``already_done`` (the contact is marked done already),
+    ``not_done`` (nothing to undo: the contact is open), ``not_accepted`` (no accepted plan that
+    day), ``has_done`` (the day has contacts marked done: undo those first)."""
+
+
+def _audit(
+    audit_log: AuditLog | None,
+    wh: Database | None,
+    scope: Scope,
+    action: str,
+    client_ids,
+    detail: str,
+) -> None:
+    """Append the record of a plan change (``analytics.audit``); nothing without a log. Raises
+    ``AuditUnavailable`` when it cannot be written, so the caller rolls the change back."""
+    if audit_log is None:
+        return
+    ids = tuple(dict.fromkeys(str(c) for c in client_ids))
+    event = AuditEvent(
+        scope.viewer_id or scope.rm_id or "", action, ids, detail, role=scope.role,
+        branch_ids=branches_for(wh, scope, ids),
+    )  # fmt: skip
+    try:
+        audit_log.record(event)
+    except OSError:
+        raise AuditUnavailable("audit log not writable") from None
+
+
+def accept_plan(
+    ws: Database,
+    scope: Scope,
+    plan: pd.DataFrame,
+    accepted_by: str,
+    *,
+    audit_log: AuditLog | None = None,
+) -> int:
     """Store an RM's plan (rows of ``contact_plan``) in the workspace; returns the rows stored.
 
     Only the RM may accept their own plan. For each day in ``plan`` the RM's open rows (not yet
     done) are replaced; rows already done stay, and a client already done that day is not added
-    again."""
+    again. With ``audit_log`` (the app always passes it) the acceptance is recorded there
+    (action ``accept_plan``) before it is committed; if the record cannot be written nothing is
+    stored (``AuditUnavailable``). ``withdraw_plan`` undoes it."""
     if not may(scope, "accept_plan") or plan.empty:
         if not may(scope, "accept_plan"):
             raise AccessDenied("only the RM accepts their plan")
@@ -987,6 +1028,9 @@ def accept_plan(ws: Database, scope: Scope, plan: pd.DataFrame, accepted_by: str
                 FROM new_plan ORDER BY plan_day, rm_id, priority DESC, client_id
                 """
             )
+            listed = ", ".join(str(d) for d in days)
+            _audit(audit_log, None, scope, "accept_plan", new["client_id"],
+                   f"planned_contacts: {scope.rm_id} {listed}, {len(new)} contacts")  # fmt: skip
             cur.execute("COMMIT")
         except Exception:
             cur.execute("ROLLBACK")
@@ -1039,12 +1083,17 @@ def mark_done(
     note: str | None = None,
     *,
     today: date,
+    audit_log: AuditLog | None = None,
 ) -> int:
     """Record a planned contact as done: a contact log with the plan's channel and reason, dated
     the plan day (or ``today``, the viewer's business day, when the plan day is still ahead).
     Returns the ``log_id``.
 
-    The RM must own the plan row and the client (``contact_log.log_contact`` checks the client)."""
+    The RM must own the plan row and the client (``contact_log.log_contact`` checks the client).
+    A contact already marked done is refused (``PlanError("already_done")``: one log per planned
+    contact, so ``undo_done`` brings it back to open). With ``audit_log`` (the app always passes
+    it) the marking is recorded (action ``mark_done``); if the record cannot be written the log
+    is removed again and ``AuditUnavailable`` raised."""
     from analytics.contact_log import log_contact  # here: contact_log is the lower layer
 
     row = ws.query(
@@ -1054,11 +1103,125 @@ def mark_done(
     )
     if row.empty or not may(scope, "log_contact") or row["rm_id"].iloc[0] != scope.rm_id:
         raise AccessDenied("not a contact in your plan")
+    if ws.scalar("SELECT COUNT(*) FROM contact_logs WHERE plan_id = ?", [plan_id]):
+        raise PlanError("already_done", "this contact is marked done already")
     day = min(pd.Timestamp(row["plan_day"].iloc[0]).date(), today)
-    return log_contact(
-        ws, wh, scope, str(row["client_id"].iloc[0]), day, str(row["channel"].iloc[0]), outcome,
+    client = str(row["client_id"].iloc[0])
+    log_id = log_contact(
+        ws, wh, scope, client, day, str(row["channel"].iloc[0]), outcome,
         note=note, reason=str(row["reason"].iloc[0]), plan_id=int(plan_id), today=today,
     )  # fmt: skip
+    try:
+        _audit(audit_log, wh, scope, "mark_done", [client],
+               f"contact_logs: plan_id={int(plan_id)} log_id={log_id} outcome={outcome}")  # fmt: skip
+    except AuditUnavailable:
+        with ws.cursor() as cur:  # no change without its record
+            cur.execute("DELETE FROM contact_logs WHERE log_id = ?", [log_id])
+        raise
+    return log_id
+
+
+# ---------------------------------------------------------------------------- undo
+
+
+def withdraw_plan(
+    ws: Database,
+    wh: Database,
+    scope: Scope,
+    rm_id: str,
+    day: date,
+    *,
+    audit_log: AuditLog,
+) -> int:
+    """Undo accepting ``day``'s plan (``accept_plan``): the RM's accepted rows of that day are
+    removed, so the view proposes the day again and the workspace holds exactly what it held
+    before the acceptance. Returns how many planned contacts were withdrawn.
+
+    Only who may accept the plan may withdraw it: the RM (``accept_plan`` in
+    ``access.PERMISSIONS``), for their own plan (``rm_id`` must be theirs, else
+    ``AccessDenied``). A day without an accepted plan is ``PlanError("not_accepted")``; a day
+    with a contact marked done is ``PlanError("has_done")``: that contact's log would lose its
+    plan, so the RM undoes the marking first (``undo_done``). The withdrawal is recorded in
+    ``audit_log`` (action ``undo``, the clients of the withdrawn rows, what was undone) inside
+    the transaction: when the record cannot be written nothing changes (``AuditUnavailable``)."""
+    if not may(scope, "accept_plan"):
+        raise AccessDenied("only the RM withdraws their plan")
+    if rm_id != scope.rm_id:
+        raise AccessDenied("another RM's plan")
+    with ws.cursor() as cur:
+        cur.execute("BEGIN TRANSACTION")
+        try:
+            rows = cur.execute(
+                "SELECT plan_id, client_id FROM planned_contacts WHERE rm_id = ? AND plan_day = ? "
+                "ORDER BY plan_id",
+                [rm_id, day],
+            ).df()
+            if rows.empty:
+                raise PlanError("not_accepted", "no accepted plan on this day")
+            ids = [int(i) for i in rows["plan_id"]]
+            done = cur.execute(
+                "SELECT COUNT(*) FROM contact_logs WHERE plan_id IN (SELECT UNNEST(?::BIGINT[]))",
+                [ids],
+            ).fetchone()[0]
+            if done:
+                raise PlanError("has_done", "undo the contacts marked done first")
+            cur.execute(
+                "DELETE FROM planned_contacts WHERE plan_id IN (SELECT UNNEST(?::BIGINT[]))", [ids]
+            )
+            _audit(audit_log, wh, scope, "undo", rows["client_id"],
+                   f"accept_plan: {rm_id} {day}, {len(ids)} planned contacts withdrawn "
+                   f"(plan_id {', '.join(map(str, ids))})")  # fmt: skip
+            cur.execute("COMMIT")
+        except Exception:
+            cur.execute("ROLLBACK")
+            raise
+    return len(ids)
+
+
+def undo_done(
+    ws: Database,
+    wh: Database,
+    scope: Scope,
+    plan_id: int,
+    *,
+    audit_log: AuditLog,
+) -> int:
+    """Undo marking a planned contact done (``mark_done``): its contact log is removed, so the
+    contact is open again and the workspace holds exactly what it held before the marking.
+    Returns the ``log_id`` removed.
+
+    Only who may mark it done may undo it: the RM (``log_contact`` in ``access.PERMISSIONS``)
+    whose plan row it is, with the client still in their book (else ``AccessDenied``). A contact
+    not marked done is ``PlanError("not_done")``. The undo is recorded in ``audit_log`` (action
+    ``undo``, the client, what was undone) inside the transaction: when the record cannot be
+    written nothing changes (``AuditUnavailable``)."""
+    row = ws.query("SELECT rm_id, client_id FROM planned_contacts WHERE plan_id = ?", [plan_id])
+    if row.empty or not may(scope, "log_contact") or row["rm_id"].iloc[0] != scope.rm_id:
+        raise AccessDenied("not a contact in your plan")
+    client = str(row["client_id"].iloc[0])
+    owner = wh.query("SELECT branch_id, rm_id FROM clients WHERE client_id = ?", [client])
+    if owner.empty or not scope.owns(str(owner["branch_id"].iloc[0]), owner["rm_id"].iloc[0]):
+        raise AccessDenied("this client is not in your book")
+    with ws.cursor() as cur:
+        cur.execute("BEGIN TRANSACTION")
+        try:
+            log = cur.execute(
+                "SELECT log_id, outcome FROM contact_logs WHERE plan_id = ? "
+                "ORDER BY log_id DESC LIMIT 1",
+                [plan_id],
+            ).fetchone()
+            if log is None:
+                raise PlanError("not_done", "this contact is not marked done")
+            log_id, outcome = int(log[0]), str(log[1])
+            cur.execute("DELETE FROM contact_logs WHERE log_id = ?", [log_id])
+            _audit(audit_log, wh, scope, "undo", [client],
+                   f"mark_done: plan_id={int(plan_id)} log_id={log_id} outcome={outcome}, "
+                   "back to open")  # fmt: skip
+            cur.execute("COMMIT")
+        except Exception:
+            cur.execute("ROLLBACK")
+            raise
+    return log_id
 
 
 def plan_completion(
@@ -1153,6 +1316,12 @@ def deep_contacts_ics(
     order (later ones follow the last time, one length apart), ``deep_contact_minutes`` long, in
     ``timezone``. The UID is stable (day, RM, client), so importing the file again updates the
     events instead of duplicating them.
+
+    The start and end times carry ``TZID=<timezone>``, so the file holds the VTIMEZONE that
+    RFC 5545 (§3.2.19) requires for it, built from the zoneinfo rules from the day before the
+    first event to a year after the last (Asia/Shanghai: one STANDARD at +0800; its 1986-1991
+    summer time is left out). DTSTAMP is in UTC, as §3.8.7.2 requires (the plan day's local
+    midnight, so the file is deterministic).
     """
     from zoneinfo import ZoneInfo
 
@@ -1175,10 +1344,18 @@ def deep_contacts_ics(
             start += length * max(0, k - len(times) + 1)
             ev = Event()
             ev.add("uid", f"{day.isoformat()}-{r.rm_id}-{r.client_id}@branchlens")
-            ev.add("dtstamp", pd.Timestamp(day, tz=tz).to_pydatetime())
+            ev.add("dtstamp", pd.Timestamp(day, tz=tz).tz_convert("UTC").to_pydatetime())
             ev.add("dtstart", start)
             ev.add("dtend", start + length)
             ev.add("summary", r.summary)
             ev.add("description", r.description)
             cal.add_component(ev)
+    if not ordered.empty:
+        days = pd.to_datetime(ordered["plan_day"]).dt.date
+        # from the day before the first event to a year after the last (an event moved later)
+        cal.add_missing_timezones(
+            first_date=days.min() - timedelta(days=1), last_date=days.max() + timedelta(days=366)
+        )
+        if cal.get_missing_tzids():  # a zone icalendar cannot describe: never a file without
+            raise ValueError(f"no VTIMEZONE for {sorted(cal.get_missing_tzids())}")
     return cal.to_ical()

@@ -50,7 +50,10 @@ Common conventions:
 
 The funnel (``funnel``) follows one campaign's invitations through the contact log of the app's
 workspace (``contact_logs`` rows, see ``funnel_clients``) and the warehouse: conversions come from
-the snapshot, so they appear once a snapshot newer than the invitation has been loaded.
+the snapshot, so they appear once a snapshot newer than the invitation has been loaded. Each
+recorded stage has its outcome code (``contact_log.OUTCOMES``): the invitation itself (any
+outcome), ``reached`` (or any answer) and ``visited`` (the client came); a conversion is never
+typed in by hand: it is what the bank's own data shows.
 """
 
 from __future__ import annotations
@@ -96,12 +99,16 @@ FAMILY_REASONS = ("children", "affluent", "both")
 # Funnel (contact-log codes, schema.sql contact_logs / contact_history).
 INVITE_PREFIX = "invite_"
 FUNNEL_STAGES = ("invited", "reached", "visited", "converted")
-# The client answered: every outcome except no_answer (a refusal is still a conversation).
-REACHED_OUTCOMES = ("reached", "visit_booked", "product_discussed", "declined")
+# The client answered: every outcome except no_answer (a refusal is still a conversation; a client
+# who came was reached).
+REACHED_OUTCOMES = ("reached", "visit_booked", "visited", "product_discussed", "declined")
 NOT_REACHED_OUTCOMES = ("no_answer",)
-# The client came: a visit or event row on or after the first invitation with one of these outcomes.
+# The client came: a row on or after the first invitation with the outcome ``visited`` (recorded
+# on any channel: the RM who invited by phone records that the client came), or a visit or event
+# row with one of ``VISITED_OUTCOMES`` (the meeting itself took place).
+VISITED_OUTCOME = "visited"
 VISIT_CHANNELS = ("visit", "event")
-VISITED_OUTCOMES = ("reached", "visit_booked", "product_discussed")
+VISITED_OUTCOMES = ("reached", "visit_booked", "visited", "product_discussed")
 # Conversion for every campaign but upgrade: a client-initiated transaction of this type.
 CONVERSION_TXN_TYPE = "purchase"
 LOG_COLUMNS = (
@@ -464,8 +471,9 @@ def funnel_clients(wh: Database, scope: Scope, campaign: str, logs: pd.DataFrame
       channel, reason, outcome, note) has a row with ``reason == invite_reason(campaign)``;
     - reached: a row of the client dated on or after the first invitation (the invitation itself
       included) with an outcome in ``REACHED_OUTCOMES`` (anything but no_answer);
-    - visited: such a row with channel in ``VISIT_CHANNELS`` (visit, event) and an outcome in
-      ``VISITED_OUTCOMES`` (reached, visit_booked, product_discussed): the client came;
+    - visited: such a row with the outcome ``visited`` (``VISITED_OUTCOME``, on any channel), or
+      with channel in ``VISIT_CHANNELS`` (visit, event) and an outcome in ``VISITED_OUTCOMES``
+      (reached, visit_booked, visited, product_discussed): the client came;
     - converted, from the warehouse snapshot: for ``upgrade``, the client's AUM at a month-end on
       or after the first invitation reached ``upgrade_line()``; for the other campaigns, a
       client-initiated ``purchase`` transaction dated on or after the first invitation. A
@@ -507,8 +515,9 @@ def funnel_clients(wh: Database, scope: Scope, campaign: str, logs: pd.DataFrame
         stages AS (
             SELECT l.client_id,
                    BOOL_OR(l.outcome IN ({_marks(REACHED_OUTCOMES)})) AS reached,
-                   BOOL_OR(l.channel IN ({_marks(VISIT_CHANNELS)})
-                           AND l.outcome IN ({_marks(VISITED_OUTCOMES)})) AS visited
+                   BOOL_OR(l.outcome = ?
+                           OR (l.channel IN ({_marks(VISIT_CHANNELS)})
+                               AND l.outcome IN ({_marks(VISITED_OUTCOMES)}))) AS visited
             FROM logs l JOIN inv USING (client_id)
             WHERE l.contact_date >= inv.first_invite
             GROUP BY l.client_id
@@ -528,6 +537,7 @@ def funnel_clients(wh: Database, scope: Scope, campaign: str, logs: pd.DataFrame
                 reason,
                 *params,
                 *REACHED_OUTCOMES,
+                VISITED_OUTCOME,
                 *VISIT_CHANNELS,
                 *VISITED_OUTCOMES,
                 *conv_params,

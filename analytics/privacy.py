@@ -51,6 +51,8 @@ MASK = "*"
 # Fixed tail appended after the visible part of an address, and the result of a masker that hits
 # an unexpected error: it hides the length of what it replaces.
 _FIXED_MASK = "****"
+# What stands for the given name in a masked name, whatever its length (mask_name).
+_NAME_FIXED_MASK = "**"
 
 # Two-character (复姓) surnames that are kept whole by mask_name.
 COMPOUND_SURNAMES: frozenset[str] = frozenset(
@@ -213,36 +215,36 @@ def _keep_last(text: str, keep: int) -> str:
 
 @_masker
 def mask_name(name: str) -> str:
-    """Mask a personal name, keeping only the surname.
+    """Mask a personal name, keeping only the surname, at a fixed width: the result says nothing
+    about how long the given name is (issue 14).
 
     Chinese names (any CJK character present; inner whitespace is dropped) keep the surname and
-    show one ``*`` per remaining character: ``张三`` -> ``张*``, ``张三丰`` -> ``张**``.
-    A compound surname from :data:`COMPOUND_SURNAMES` is kept whole when a given name follows:
-    ``欧阳明`` -> ``欧阳*``, ``欧阳明月`` -> ``欧阳**``. A two-character name is always shown as
-    its first character plus ``*`` (``欧阳`` -> ``欧*``) and a one-character name as ``*``, so a
-    whole name is never visible.
+    then always show ``**``: ``张三`` -> ``张**``, ``张三丰`` -> ``张**``. A compound surname from
+    :data:`COMPOUND_SURNAMES` is kept whole when a given name follows: ``欧阳明`` -> ``欧阳**``,
+    ``欧阳明月`` -> ``欧阳**``. A two-character name always keeps its first character only
+    (``欧阳`` -> ``欧**``) and a one-character name becomes ``***``, so a whole name is never
+    visible.
 
     Latin/pinyin names (surname first, as in the ``name_en`` column) keep the first word and
-    mask every character of the given name, one ``*`` per character, word by word:
-    ``Wang Fang`` -> ``Wang ****``, ``Ouyang Mingyue`` -> ``Ouyang *******``. Words are split on
-    whitespace and commas and re-joined with single spaces. A single word keeps its first
-    letter followed by a fixed ``***`` (``Wang`` -> ``W***``, hiding the length); a single
-    one-letter word becomes ``***``.
+    then always show `` **``, however long the given name is and however many words it has:
+    ``Wang Fang`` -> ``Wang **``, ``Ouyang Mingyue`` -> ``Ouyang **``, ``Li Xiao Ming`` ->
+    ``Li **``. Words are split on whitespace and commas. A single word keeps its first letter
+    followed by a fixed ``***`` (``Wang`` -> ``W***``); a single one-letter word becomes ``***``.
     """
     if _HAS_CJK.search(name):
         chars = _WHITESPACE.sub("", name)
         if len(chars) <= 1:
-            return MASK * len(chars)
+            return _NAME_FIXED_MASK + MASK
         keep = 2 if len(chars) >= 3 and chars[:2] in COMPOUND_SURNAMES else 1
-        return chars[:keep] + MASK * (len(chars) - keep)
+        return chars[:keep] + _NAME_FIXED_MASK
 
     words = [w for w in re.split(r"[\s,]+", name) if w]
     if not words:  # only commas
-        return MASK * len(name)
+        return _NAME_FIXED_MASK + MASK
     if len(words) == 1:
         word = words[0]
         return MASK * 3 if len(word) == 1 else word[0] + MASK * 3
-    return " ".join([words[0], *(MASK * len(w) for w in words[1:])])
+    return f"{words[0]} {_NAME_FIXED_MASK}"
 
 
 @_masker

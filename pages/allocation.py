@@ -15,6 +15,7 @@ tr, lang = viewer.t, viewer.lang
 st.title(tr("page.allocation"))
 st.caption(tr("al.caption", scope=shell.scope_label(viewer), date=formats.day(viewer.as_of, lang)))
 DIMS = (("safety", "al.safety"), ("liquidity", "al.liquidity"), ("return_", "al.return"))
+NO_RISK = ""  # the editor's risk level of a product that has none
 
 check_tab, branch_tab = st.tabs([tr("al.tab_check"), tr("al.tab_branch")])
 with check_tab:
@@ -26,13 +27,10 @@ with check_tab:
     ) or "example"  # fmt: skip
     who = tr(f"al.source.{source}")
     if source == "client":
-        client_id = st.text_input(
-            tr("client.pick"), value=st.query_params.get("client", "")
-        ).strip()
+        client_id = shell.client_id_input(tr("client.pick"))
         if not client_id:
             st.info(tr("client.pick_help"))
             st.stop()
-        st.query_params["client"] = client_id
         if not needs.require(viewer, "holdings", what="al.source.client"):  # no positions to check
             st.stop()
         try:
@@ -75,17 +73,24 @@ with check_tab:
         portfolio = portfolio.assign(name=portfolio["name_en"].fillna(portfolio["name"]))
     st.markdown(f"**{tr('al.editor')}**")
     categories = [c for c in allocation.score_sheet()["category"].unique()]
+    # a product without a risk level (a deposit) shows "—" in the editor, never "None"
+    rows = portfolio[["category", "name", "risk_level", "amount"]]
+    rows = rows.assign(risk_level=rows["risk_level"].fillna(NO_RISK))
     edited = st.data_editor(
-        portfolio[["category", "name", "risk_level", "amount"]],
+        rows,
         num_rows="dynamic", hide_index=True, key=f"al_editor_{source}",
         column_config={
             "category": st.column_config.SelectboxColumn(tr("col.category"), options=categories, required=True,
                                                          format_func=lambda c: tr(f"cat.{c}")),
             "name": st.column_config.TextColumn(tr("col.product"), required=True),
-            "risk_level": st.column_config.SelectboxColumn(tr("col.risk"), options=["R1", "R2", "R3", "R4", "R5"]),
+            "risk_level": st.column_config.SelectboxColumn(tr("col.risk"), options=[NO_RISK, "R1", "R2", "R3", "R4", "R5"],
+                                                           format_func=lambda r: r or tr("common.none")),
             "amount": st.column_config.NumberColumn(tr("col.amount"), format="localized"),
         },
     )  # fmt: skip
+    edited = edited.assign(
+        risk_level=edited["risk_level"].where(edited["risk_level"].fillna(NO_RISK) != NO_RISK)
+    )
     problems = allocation.validate_portfolio(edited)
     for problem in problems:
         why, _, row = problem.partition(":")
@@ -129,8 +134,8 @@ with check_tab:
                 "": labels,
                 tr("al.now"): ["—" if now_scores[d] is None else f"{now_scores[d]:.2f}" for d, _ in DIMS],
                 tr("al.after"): ["—" if after_scores[d] is None else f"{after_scores[d]:.2f}" for d, _ in DIMS],
-                tr("al.band_min"): [band[d]["min"] if band and band[d]["min"] is not None else "—" for d, _ in DIMS],
-                tr("al.band_max"): [band[d]["max"] if band and band[d]["max"] is not None else "—" for d, _ in DIMS],
+                tr("al.band_min"): [f"{band[d]['min']:.1f}" if band and band[d]["min"] is not None else "—" for d, _ in DIMS],
+                tr("al.band_max"): [f"{band[d]['max']:.1f}" if band and band[d]["max"] is not None else "—" for d, _ in DIMS],
             }),
             hide_index=True,
         )  # fmt: skip

@@ -1,7 +1,6 @@
 """客户360 One client: identity, KYC, segments, AUM trend, holdings, activity, talking points."""
 
 import pandas as pd
-import plotly.graph_objects as go
 import streamlit as st
 
 from analytics import (
@@ -23,13 +22,10 @@ tr, lang = viewer.t, viewer.lang
 name_col = "name_zh" if lang == "zh" else "name_en"
 
 st.title(tr("client.title"))
-client_id = st.text_input(
-    tr("client.pick"), value=st.query_params.get("client", ""), help=tr("client.pick_help")
-).strip()
+client_id = shell.client_id_input(tr("client.pick"), help=tr("client.pick_help"))
 if not client_id:
     st.info(tr("client.pick_help"))
     st.stop()
-st.query_params["client"] = client_id
 
 try:
     card = shell.cached(client360.client_card, viewer, client_id, False, viewer.today)
@@ -141,17 +137,9 @@ with segs.container(border=True):
 left, right = st.columns([3, 2])
 with left:
     st.subheader(tr("client.aum_trend"))
-    unit, unit_label = formats.money_axis(lang)
-    fig = go.Figure(go.Scatter(x=trend["month_end"], y=trend["aum"] / unit, mode="lines+markers",
-                               line_color="#3c78b4", hovertemplate="%{x|%Y-%m}: %{y:,.1f}<extra></extra>"))  # fmt: skip
-    low, high = (trend["aum"].min() * 0.5, trend["aum"].max() * 1.25) if len(trend) else (0, 0)
-    for rank, (name, line) in enumerate(tier_lines()):
-        if low <= line <= high and line > 0:  # only the lines near the client's AUM
-            fig.add_hline(y=line / unit, line_dash="dash", line_color=charts.tier_colours()[rank],
-                          annotation_text=tr(f"tier.{name}"), annotation_position="top left")  # fmt: skip
-    fig.update_xaxes(tickformat="%Y-%m")
-    fig.update_yaxes(rangemode="tozero", title_text=unit_label, tickformat=",.2~f")
-    st.plotly_chart(charts.style(fig, 320), key="client_trend")
+    lines = [(tr(f"tier.{name}"), line, charts.tier_colours()[rank])
+             for rank, (name, line) in enumerate(tier_lines())]  # fmt: skip
+    st.plotly_chart(charts.aum_trend(trend, lines, lang), key="client_trend")
 with right:
     st.subheader(tr("client.talking_points"))
     points = shell.cached(client360.talking_points, viewer, client_id, viewer.today)

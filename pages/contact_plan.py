@@ -1,6 +1,7 @@
 """5-20-30 联络计划 Contact planner: an RM's plan for today or this week as the 5 / 20 / 30 lists,
-accepted, marked done with an outcome and a note, and coverage by tier; a branch manager (or head
-office) sees every RM's completion and coverage side by side. What is shown is built in
+accepted (and withdrawn again), marked done with an outcome and a note (and back to open), and
+coverage by tier; a branch manager (or head office) sees every RM's completion and coverage side
+by side. What is shown is built in
 ``ui/plan_view.py``."""
 
 from datetime import timedelta
@@ -12,6 +13,7 @@ import streamlit as st
 from analytics import contact_plan as cp
 from analytics import workdays
 from analytics.access import may
+from analytics.audit import AuditLog
 from analytics.contact_log import contact_dates, logged_contacts
 from analytics.settings import load_settings
 from ui import client_list, formats, needs, plan_view, shell
@@ -21,6 +23,7 @@ tr, lang = viewer.t, viewer.lang
 rule = load_settings()["contact_rule"]
 wh, ws = shell.warehouse(viewer.snapshot_path), shell.workspace()
 scope = viewer.scope
+audit_log = AuditLog()  # accepting, marking done and their undo write their own records
 
 plan_view.header(viewer, rule)
 needs.note(viewer, "holdings", "policies", what="plan.file_triggers", partial=False)
@@ -61,18 +64,23 @@ if may(scope, "accept_plan"):  # an RM: their own plan
 
     plan_view.progress(viewer, rule, rows, len(days), len(days) - len(open_days))
     if not proposal.empty and plan_view.accept_button(viewer, len(proposal)):
-        cp.accept_plan(ws, scope, proposal, scope.viewer_id or scope.rm_id)
+        plan_view.audited(viewer, partial(cp.accept_plan, ws, scope, proposal,
+                                          scope.viewer_id or scope.rm_id, audit_log=audit_log))  # fmt: skip
         st.rerun()
+    accepted_days = sorted(set(accepted["plan_day"]))  # an accepted day can be withdrawn
+    plan_view.withdraw_control(viewer, accepted_days, partial(
+        cp.withdraw_plan, ws, wh, scope, scope.rm_id, audit_log=audit_log))  # fmt: skip
     if result is not None:  # how the proposed days were filled
         plan_view.fill_summary(viewer, result.summary, rule["min_interval_days"])
 
-    mark_done = partial(cp.mark_done, ws, wh, scope, today=viewer.today)
+    mark_done = partial(cp.mark_done, ws, wh, scope, today=viewer.today, audit_log=audit_log)
+    undo_done = partial(cp.undo_done, ws, wh, scope, audit_log=audit_log)
     tabs = st.tabs([plan_view.slot_title(viewer, rule, s) for s in cp.SLOTS])
     for tab, slot in zip(tabs, cp.SLOTS, strict=True):
         with tab:
             row = plan_view.pick_contact(viewer, rows[rows["slot"] == slot], slot, span == "week")
             if row is not None:
-                plan_view.contact_card(viewer, row, slot, mark_done)
+                plan_view.contact_card(viewer, row, slot, mark_done, undo_done)
 
     # exports: the plan as shown, and the week's deep contacts as a calendar file
     week = workdays.week_of(day)

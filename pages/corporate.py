@@ -1,5 +1,6 @@
 """对公客户价值 Corporate value and credit: RFM, lifetime value (current vs future), social value
 (the payment network) and a credit scorecard trained on the demo data or an uploaded history.
+A row of the RFM list opens that company (its figures and payment network) under the list.
 The tables, notes and figures are drawn by ``ui/corporate_view.py``."""
 
 import streamlit as st
@@ -38,8 +39,14 @@ with rfm_tab:
         pick = st.selectbox(tr("corp.rfm_pick"), [None, *SEGMENTS], key="corp_rfm_segment",
                             format_func=lambda s: view.segment_label(viewer, s))  # fmt: skip
         rows, total = view.segment_rows(rfm, pick, top_n)
-        st.caption(tr("list.caption", shown=len(rows), total=total))
-        st.dataframe(view.rfm_table(viewer, rows), hide_index=True, key="corp_rfm_table")
+        st.caption(tr("corp.rfm_caption", shown=len(rows), total=total))
+        # one table per segment: a row selected in one segment's list opens nothing in another's
+        event = st.dataframe(view.rfm_table(viewer, rows), hide_index=True,
+                             key=f"corp_rfm_table_{pick or 'all'}", on_select="rerun",
+                             selection_mode="single-row")  # fmt: skip
+        opened = view.picked_row(rows, event)  # a row opens the company below the list
+        if opened is not None:
+            view.show_company(viewer, opened)
 
 # ---------------------------------------------------------------------------- lifetime value
 with clv_tab:
@@ -115,7 +122,7 @@ with credit_tab:
     if table is not None and target is not None:
         card = view.train_card(viewer, table, target, bad_label)
     if card is not None:
-        view.show_card(viewer, card)
+        view.show_card(viewer, card, named=demo)  # the demo's columns by name
         # the demo scores the viewer's own clients; an uploaded file scores its own rows
         mine = shell.cached(scorecard.corporate_credit_table, viewer) if demo else table
         scored = scorecard.apply_overrides(card.score(mine))
@@ -134,9 +141,9 @@ with credit_tab:
         r = one.iloc[0]
         if demo:  # one of the bank's companies (an upload's rows are its own)
             shell.audit(viewer, "view", [r["corp_id"]], "corp_credit", once=True)
-        view.show_one(viewer, card, one)
+        view.show_one(viewer, card, one, named=demo)
     if card is not None:  # --- grade adjustments after the model
-        changed = view.show_overrides(viewer, scorecard.override_rules(), scored)
+        changed = view.show_overrides(viewer, scorecard.override_rules(), scored, named=demo)
 
     # --- recording them: deciders on the bank's own companies
     deciding = card is not None and demo and access.may(scope, "set_grade")

@@ -91,7 +91,7 @@ with snap_tab:
             st.session_state.pop("imp_report", None)
             st.rerun()
     tables = snapshot.imported_tables(shell.warehouse(viewer.snapshot_path))
-    st.caption(tr("snap.tables", tables=", ".join(sorted(tables))))
+    st.caption(tr("snap.tables", tables=import_view.table_names(viewer, tables)))
 
 with tpl_tab:
     import_view.templates(viewer)

@@ -7,7 +7,7 @@ import streamlit as st
 from analytics import access, adoption, cohorts, store
 from analytics.settings import load_settings
 from analytics.tiers import tier_names
-from ui import charts, client_list, cohort_view, formats, needs, shell
+from ui import adoption_view, charts, client_list, cohort_view, formats, needs, plan_view, shell
 from ui.client_list import Column
 
 viewer = shell.page("high_end")
@@ -102,9 +102,10 @@ with adoption_tab:
     st.markdown(f"**{tr('he.proposal')}**")
     st.caption(tr("he.proposal_help"))
     proposal = adoption.propose_assignment(wh, ws, viewer.scope)
-    if proposal.empty:
-        st.success(tr("he.no_proposal"))
-    else:
+    last = adoption.last_acceptance(ws, viewer.scope)
+    over = int(load["over_capacity"].sum())
+    adoption_view.show_status(viewer, len(proposal), len(missing), over, last)  # matches the counts
+    if not proposal.empty:
         st.dataframe(
             pd.DataFrame({
                 tr("col.client_id"): proposal["client_id"],
@@ -118,10 +119,10 @@ with adoption_tab:
         )  # fmt: skip
         if access.may(viewer.scope, "accept_adoption"):
             if st.button(tr("he.accept"), type="primary", key="he_accept"):
-                adoption.accept_assignment(ws, proposal, viewer.scope, store.AuditLog())
-                st.session_state["he_accepted"] = len(proposal)
+                plan_view.audited(viewer, lambda: adoption.accept_assignment(
+                    ws, proposal, viewer.scope, store.AuditLog()
+                ))  # fmt: skip
                 st.rerun()
         else:
             st.caption(tr("he.accept_role"))
-    if st.session_state.get("he_accepted"):
-        st.success(tr("he.accepted", n=st.session_state.pop("he_accepted")))
+    adoption_view.undo(viewer, ws, last)

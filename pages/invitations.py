@@ -2,23 +2,17 @@
 list (recently contacted left out), a call script, an export, a form to record an invitation and
 each campaign's funnel from those records: invited → reached → visited → converted."""
 
-import pandas as pd
+from functools import partial
+
 import plotly.graph_objects as go
 import streamlit as st
 
 from analytics import invitations as inv
 from analytics import value
-from analytics.access import AccessDenied, may
-from analytics.contact_log import (
-    CHANNELS,
-    OUTCOMES,
-    ContactLogError,
-    contact_dates,
-    log_contact,
-    logged_contacts,
-)
+from analytics.access import may
+from analytics.contact_log import contact_dates, log_contact, logged_contacts
 from analytics.settings import load_settings
-from ui import charts, client_list, errors, formats, needs, notes, plan_view, shell
+from ui import charts, client_list, formats, invitation_view, needs, plan_view, shell
 from ui.client_list import Column
 
 viewer = shell.page("invitations")
@@ -27,6 +21,7 @@ rules = load_settings()
 ir = rules["invitations"]
 wh, ws, scope = shell.warehouse(viewer.snapshot_path), shell.workspace(), viewer.scope
 names = "name_zh" if lang == "zh" else "name_en"
+rms = shell.snapshot_facts(viewer.snapshot_path)[2]  # the RM who recorded an invitation, by name
 today = viewer.today  # the business day: the 30-day window and a logged invitation's date
 
 st.title(tr("inv.title"))
@@ -104,42 +99,18 @@ for tab, campaign in zip(tabs, inv.CAMPAIGNS, strict=True):
 
         if may(scope, "log_contact") and not members.empty:
             top = plan_view.with_clients(viewer, members.sort_values("rank").head(200))
-            label = dict(zip(top["client_id"], top[names], strict=True))
-            notes.warning(viewer, f"inv_{campaign}_log")
-            with st.form(f"inv_{campaign}_log"):
-                st.markdown(f"**{tr('inv.record')}**")
-                who = st.selectbox(
-                    tr("inv.record_client"), top["client_id"].tolist(),
-                    format_func=lambda cid, label=label: f"{label[cid]} · {cid}",
-                    key=f"inv_{campaign}_who",
-                )  # fmt: skip
-                x, y = st.columns(2)
-                channel = x.selectbox(tr("col.channel"), CHANNELS, index=CHANNELS.index("call"),
-                                      format_func=lambda ch: tr(f"channel.{ch}"))  # fmt: skip
-                outcome = y.selectbox(tr("col.outcome"), OUTCOMES, key=f"inv_{campaign}_outcome",
-                                      format_func=lambda o: tr(f"outcome.{o}"))  # fmt: skip
-                note = st.text_input(tr("col.note"), max_chars=500, key=f"inv_{campaign}_note")
-                if st.form_submit_button(tr("inv.record_button"), type="primary",
-                                         key=f"inv_{campaign}_save"):  # fmt: skip
-                    try:
-                        log_contact(ws, wh, scope, who, today, channel, outcome, note,
-                                    reason=inv.invite_reason(campaign), today=today)  # fmt: skip
-                    except (AccessDenied, ContactLogError) as e:
-                        st.error(errors.contact_not_saved(e, lang))
-                    else:
-                        notes.saved(f"inv_{campaign}_log", note)
-                        st.rerun()
+            invitation_view.record_form(
+                viewer, campaign, top["client_id"].tolist(),
+                dict(zip(top["client_id"], top[names], strict=True)),
+                partial(log_contact, ws, wh, scope, contact_date=today,
+                        reason=inv.invite_reason(campaign), today=today),
+            )  # fmt: skip
         elif not may(scope, "log_contact"):
             st.caption(tr("inv.record_rm_only"))
 
         mine = logs[logs["reason"] == inv.invite_reason(campaign)]
-        if not mine.empty:
+        if not mine.empty:  # recorded by the team: who recorded each is a column
             st.markdown(f"**{tr('inv.recent_invites')}**")
             shown = plan_view.with_clients(viewer, mine.head(50))
-            st.dataframe(pd.DataFrame({
-                tr("col.date"): [formats.day(d, lang) for d in shown["contact_date"]],
-                tr("col.client_id"): shown["client_id"], tr("col.name"): shown[names],
-                tr("col.channel"): [tr(f"channel.{c}") for c in shown["channel"]],
-                tr("col.outcome"): [tr(f"outcome.{o}") for o in shown["outcome"]],
-                tr("col.note"): shown["note"].fillna(""),
-            }), hide_index=True, key=f"inv_{campaign}_logs")  # fmt: skip
+            st.dataframe(invitation_view.recorded_table(viewer, shown, rms), hide_index=True,
+                         key=f"inv_{campaign}_logs")  # fmt: skip

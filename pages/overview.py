@@ -1,8 +1,5 @@
 """网点总览 Branch overview: clients and AUM, tiers over time, product mix and RM books."""
 
-import math
-
-import plotly.express as px
 import streamlit as st
 from plotly.subplots import make_subplots
 
@@ -78,17 +75,8 @@ st.plotly_chart(charts.style(fig, 55 * len(tiers)), key="ov_tiers")
 trend = summary.copy()
 trend["label"] = [tr(f"tier.{x}") for x in trend["tier"]]
 st.subheader(tr("overview.tier_trend", n=len(months)))
-fig = px.line(
-    trend, x="month_end", y="clients", facet_col="label", facet_col_wrap=3, markers=True,
-    color="tier", color_discrete_map=charts.tier_colour_map(),
-    category_orders={"label": [tr(f"tier.{x}") for x in trend.sort_values("rank")["tier"].unique()]},
-    labels={"month_end": "", "clients": tr("col.clients"), "label": ""},
-)  # fmt: skip
-fig.update_yaxes(matches=None, showticklabels=True, rangemode="tozero")
-fig.update_xaxes(tickformat="%Y-%m")
-fig.for_each_annotation(lambda a: a.update(text=a.text.split("=")[-1]))
-fig.update_layout(showlegend=False)
-st.plotly_chart(charts.style(fig, 210 * math.ceil(trend["tier"].nunique() / 3)), key="ov_trend")
+fig = charts.tier_trend(trend, lang, tr("col.clients"))
+st.plotly_chart(fig, key="ov_trend")
 
 left, right = st.columns([5, 6])
 # --- AUM by product category
@@ -110,6 +98,8 @@ with left:
 with right:
     st.subheader(tr("overview.rm_books"))
     books = shell.cached(overview.rm_books, viewer, month)
+    # the clients without an RM are one book among the RMs', at its rank by AUM (not last)
+    books = books.sort_values("aum", ascending=False, kind="stable", ignore_index=True)
     name_col = "name_zh" if lang == "zh" else "name_en"
     books["rm"] = books[name_col].fillna(tr("overview.unassigned"))
     table = books.assign(
@@ -128,3 +118,8 @@ with right:
             "avg_text": tr("col.avg_aum"),
         },
     )
+    pool = books.index[books["rm_id"].isna()]
+    if len(pool):  # the pool named under the table too: how big it is and where it ranks
+        p = books.loc[pool[0]]
+        st.caption(tr("overview.unassigned_note", clients=formats.count(p["clients"], lang),
+                      aum=formats.money(p["aum"], lang), rank=int(pool[0]) + 1, n=len(books)))  # fmt: skip

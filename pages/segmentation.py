@@ -1,13 +1,18 @@
 """客群分层 Segmentation: value tiers, AUM tiers, RFM, behaviour groups, value x AUM, migration.
 
-Clicking a bar, point or cell picks a segment (``seg_pick``, "dimension:code"); its clients are
-listed below the tabs with the shared client list, and a row opens the client.
+The client list below the tabs follows the open tab (``seg_tab``): it lists the segment picked in
+that tab (``seg_pick``, "dimension:code", by a click on a bar, point or cell or in the box above
+the list). Each tab remembers its own pick (``seg_last``); a tab not picked in yet starts on its
+default (MVC, the first high-end tier, 重要价值, group 1, MVC × the first high-end tier, the
+upgrades into the first high-end tier). A tab whose data the snapshot lacks lists nothing. A row
+of the list opens the client.
 """
 
 import plotly.graph_objects as go
 import streamlit as st
 
 from analytics import clusters, migration, rfm, segments, snapshot, tiers
+from analytics.settings import load_settings
 from analytics.value import VALUE_TIERS, pareto_curve
 from ui import charts, client_list, describe, formats, needs, shell
 from ui.client_list import Column
@@ -26,6 +31,7 @@ has_value, has_rfm, has_clusters = (needs.has(viewer, p) for p in ("value", "rfm
 groups = shell.cached(clusters.behaviour_clusters, viewer) if has_clusters else None
 months = snapshot.month_ends(shell.warehouse(viewer.snapshot_path))
 TIERS = tiers.tier_names()[::-1]  # highest first
+HIGH = load_settings()["tiers"]["high_end_from"]
 
 
 def label(pick: str) -> str:
@@ -70,9 +76,26 @@ def share_text(df, col):
     return [f"{formats.count(n, lang)} ({formats.pct(s)})" for n, s in zip(df[col], df[f"{col}_share"], strict=True)]  # fmt: skip
 
 
-st.session_state.setdefault("seg_pick", "value_tier:MVC" if has_value else "aum_tier:platinum")
-tabs = st.tabs([tr(k) for k in ("seg.tab_value", "seg.tab_aum", "seg.tab_rfm", "seg.tab_cluster",
-                                "seg.tab_cross", "seg.tab_migration")])  # fmt: skip
+# the dimension each tab segments by, in tab order; the segments each can list on this snapshot
+DIMS = ("value_tier", "aum_tier", "segment", "cluster", "cross", "migration")
+labels = [tr(k) for k in ("seg.tab_value", "seg.tab_aum", "seg.tab_rfm", "seg.tab_cluster",
+                          "seg.tab_cross", "seg.tab_migration")]  # fmt: skip
+below = TIERS[min(TIERS.index(HIGH) + 1, len(TIERS) - 1)]  # the tier under the high-end line
+choices = {
+    "value_tier": [f"value_tier:{c}" for c in VALUE_TIERS] if has_value else [],
+    "aum_tier": [f"aum_tier:{c}" for c in TIERS],
+    "segment": [f"segment:{c}" for c in rfm.SEGMENTS] if has_rfm else [],
+    "cluster": [f"cluster:{c}" for c in range(groups.k)] if has_clusters else [],
+    "cross": [f"cross:{v}|{c}" for v in VALUE_TIERS for c in TIERS] if has_value else [],
+    "migration": [f"migration:{a}|{b}" for a in TIERS for b in TIERS] if len(months) >= 2 else [],
+}
+defaults = {"aum_tier": f"aum_tier:{HIGH}", "cross": f"cross:MVC|{HIGH}",
+            "migration": f"migration:{below}|{HIGH}"}  # fmt: skip
+st.session_state.setdefault("seg_pick", "value_tier:MVC" if has_value else f"aum_tier:{HIGH}")
+if st.session_state.get("seg_tab") not in labels:  # first visit (or the other language's names)
+    dim_now = st.session_state["seg_pick"].partition(":")[0]
+    st.session_state["seg_tab"] = labels[DIMS.index(dim_now) if dim_now in DIMS else 0]
+tabs = st.tabs(labels, key="seg_tab", on_change="rerun")
 
 with tabs[0]:  # value tiers + Pareto
     if needs.require(viewer, "value", what="seg.tab_value"):
@@ -89,10 +112,12 @@ with tabs[0]:  # value tiers + Pareto
             ):
                 fig.add_bar(name=tr(key), y=[tr(f"vt.{c}") for c in vt["value_tier"]], x=vt[f"{col}_share"],
                             orientation="h", customdata=vt["value_tier"], text=[formats.pct(s) for s in vt[f"{col}_share"]],
-                            textposition="auto", hovertemplate="%{y} · " + tr(key) + ": %{text}<extra></extra>")  # fmt: skip
+                            textposition="auto", textfont_size=12,
+                            hovertemplate="%{y} · " + tr(key) + ": %{text}<extra></extra>")  # fmt: skip
             fig.update_yaxes(autorange="reversed", type="category")
-            fig.update_xaxes(tickformat=".0%")
-            st.plotly_chart(charts.style(fig, 330), key="seg_value", selection_mode="points",
+            fig.update_xaxes(tickformat=".0%")  # room for the BZ bar's negative share: charts.style
+            fig.update_layout(bargap=0.15)  # three bars a row, each thick enough for its share
+            st.plotly_chart(charts.style(fig, 110 + 64 * len(vt)), key="seg_value", selection_mode="points",
                             on_select=lambda: on_chart("seg_value", "value_tier"))  # fmt: skip
         with right:
             st.markdown(f"**{tr('seg.pareto')}**")
@@ -181,20 +206,20 @@ with tabs[5]:  # tier migration between two month-ends
                         key="seg_migration", selection_mode="points",
                         on_select=lambda: on_chart("seg_migration", "migration"))  # fmt: skip
 
-# --- the picked segment's clients (only the segmentations this snapshot has the data for)
-options = [f"value_tier:{c}" for c in VALUE_TIERS] if has_value else []
-options += [f"aum_tier:{c}" for c in TIERS]
-options += [f"segment:{c}" for c in rfm.SEGMENTS] if has_rfm else []
-options += [f"cluster:{c}" for c in range(groups.k)] if has_clusters else []
-dims = {"cross": has_value, "migration": len(months) >= 2}
+# --- the clients of the segment picked in the open tab
+open_dim = next((d for d, tab in zip(DIMS, tabs, strict=True) if tab.open), DIMS[0])
+options = choices[open_dim]
+if not options:  # this tab's data is missing (the tab says which file): nothing to list
+    st.stop()
+last = st.session_state.setdefault("seg_last", {})
+# a pick of another tab: this tab's own last pick, else its default
 if st.session_state["seg_pick"] not in options:
-    if dims.get(st.session_state["seg_pick"].partition(":")[0]):
-        options.append(st.session_state["seg_pick"])
-    else:  # a pick this snapshot cannot list (e.g. left over from another snapshot)
-        st.session_state["seg_pick"] = options[0]
+    mine, first = last.get(open_dim), defaults.get(open_dim)
+    st.session_state["seg_pick"] = next(p for p in (mine, first, options[0]) if p in options)
 st.divider()
 st.caption(tr("seg.click_hint"))
 pick = st.selectbox(tr("seg.pick"), options, format_func=label, key="seg_pick")
+last[open_dim] = pick
 st.subheader(tr("seg.list_title", what=label(pick)))
 dim, _, code = pick.partition(":")
 extra = {}

@@ -3,6 +3,7 @@ and the split into digitally active (reach online) and silent (reach offline).""
 
 from datetime import date
 
+import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
@@ -54,15 +55,21 @@ with calendar_tab:
             st.info(tr("sen.no_maturities", days=days))
         else:
             unit, unit_label = formats.money_axis(lang)
+
+            def week_label(w) -> str:  # the axis in the viewer's language, not Plotly's dates
+                return formats.day(pd.Timestamp(w).date(), lang)
+
             fig = go.Figure()
             for category, part in cal.groupby("category", sort=False):
                 part = part.sort_values("week_start")
                 fig.add_bar(
-                    x=[str(w) for w in part["week_start"]], y=part["amount"] / unit, name=tr(f"cat.{category}"),
+                    x=[week_label(w) for w in part["week_start"]], y=part["amount"] / unit, name=tr(f"cat.{category}"),
                     customdata=[str(w) for w in part["week_start"]],
                     hovertemplate="%{x} · " + tr(f"cat.{category}") + ": %{y:,.1f} " + unit_label + "<extra></extra>",
                 )  # fmt: skip
             fig.update_layout(barmode="stack")
+            fig.update_xaxes(type="category", categoryorder="array",
+                             categoryarray=[week_label(w) for w in weeks])  # fmt: skip
             fig.update_yaxes(title_text=unit_label, tickformat=",.0f")
 
             def on_week() -> None:
@@ -83,7 +90,7 @@ with calendar_tab:
             client_list.show(
                 viewer, members, "sen_week_list",
                 {"amount": Column("col.amount", "money"), "first_maturity": Column("col.first_maturity", "date"),
-                 "products": Column("col.products")},
+                 "products": Column("col.products", "count")},
                 sort_by="amount", export_name=f"senior-maturities-{week}",
             )  # fmt: skip
 
@@ -107,9 +114,12 @@ with opp_tab:
     )
     detail = {
         "large_maturity": {"amount": Column("col.amount", "money")},
-        "pension_elsewhere": {"age": Column("col.age")},
+        "pension_elsewhere": {"age": Column("col.age", "count")},
         "dormant": {"last_txn": Column("col.last_txn", "date")},
-        "above_risk": {"products": Column("col.products"), "amount": Column("col.amount", "money")},
+        "above_risk": {
+            "products": Column("col.products", "count"),
+            "amount": Column("col.amount", "money"),
+        },
     }[code]
     parts, columns = seniors.OPPORTUNITY_NEEDS[code]
     if needs.require(viewer, *parts, what=f"sen.opp.{code}", columns=columns):

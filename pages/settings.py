@@ -1,31 +1,18 @@
-"""规则设置 Rules in force: the tier lines and every parameter of settings.toml, read-only."""
+"""规则设置 Rules in force: settings.toml as a readable table per section (issue 14 point 3), the
+tier lines first, the raw file behind an expander. Read-only."""
 
-import pandas as pd
 import streamlit as st
 
-from analytics.settings import SETTINGS_PATH, load_settings, tier_lines
-from ui import formats, shell
+from analytics.settings import SETTINGS_PATH, load_settings
+from ui import rules_view, shell
 
 viewer = shell.page("settings")
-tr, lang = viewer.t, viewer.lang
+tr = viewer.t
 settings = load_settings()
 
 st.title(tr("settings.title"))
 st.caption(tr("settings.intro"))
 
-st.subheader(tr("settings.tier_lines"))
-lines = pd.DataFrame(
-    [(tr(f"tier.{name}"), formats.money(line, lang)) for name, line in tier_lines(settings)],
-    columns=[tr("col.tier"), tr("settings.line")],
-)
-st.dataframe(lines, hide_index=True)
-st.caption(
-    tr(
-        "settings.downgrade",
-        n=settings["tiers"]["downgrade_after_months"],
-        tier=tr(f"tier.{settings['tiers']['high_end_from']}"),
-    )
-)
-
-with st.expander(tr("settings.all")):
-    st.code(SETTINGS_PATH.read_text(encoding="utf-8"), language="toml")
+rules_view.tier_lines_table(viewer, settings)
+rules_view.sections(viewer, settings)
+rules_view.raw_file(viewer, SETTINGS_PATH.read_text(encoding="utf-8"))

@@ -111,7 +111,7 @@ with down_tab:
             "th_down",
             {
                 "line_tier": Column("client.tier", "code:tier"), "gap": money("col.gap"),
-                "months_below": Column("col.months_below"), "reason": Column("col.reason", "code:reason"),
+                "months_below": Column("col.months_below", "count"), "reason": Column("col.reason", "code:reason"),
                 "contacted": Column("col.contacted", "yes_no"),
             },
             export_name="downgrade-risk",

@@ -253,6 +253,38 @@ def test_ics_parses_back_with_the_right_events():
     assert len({t for t in tz_start}) == 3
 
 
+def test_ics_holds_the_vtimezone_its_events_name():
+    """RFC 5545 §3.2.19: a TZID parameter needs a VTIMEZONE of that TZID in the file. Asia/Shanghai
+    has had no summer time since 1991: one STANDARD at +0800, nothing else."""
+    events = pd.DataFrame(
+        {
+            "plan_day": [MONDAY, MONDAY + timedelta(days=1), MONDAY + timedelta(days=4)],
+            "rm_id": ["R1"] * 3,
+            "client_id": ["a", "b", "c"],
+            "summary": ["Visit A", "Visit B", "Visit C"],
+            "description": ["x", "y", "z"],
+        }
+    )
+    data = cp.deep_contacts_ics(events, "5-20-30")
+    cal = Calendar.from_ical(data)
+    zones = cal.walk("VTIMEZONE")
+    assert len(zones) == 1 and data.count(b"BEGIN:VTIMEZONE") == 1
+    tzid = str(zones[0]["TZID"])
+    assert tzid == RULE["timezone"] == "Asia/Shanghai"
+    vevents = cal.walk("VEVENT")
+    assert len(vevents) == 3
+    assert {e["DTSTART"].params["TZID"] for e in vevents} == {tzid}
+    assert {e["DTEND"].params["TZID"] for e in vevents} == {tzid}
+    parts = zones[0].subcomponents
+    assert [p.name for p in parts] == ["STANDARD"]  # no DAYLIGHT
+    assert parts[0].decoded("TZOFFSETTO") == parts[0].decoded("TZOFFSETFROM") == timedelta(hours=8)
+    assert b"TZOFFSETTO:+0800" in data
+    # the VTIMEZONE comes before the events that use it; DTSTAMP is UTC (§3.8.7.2)
+    assert data.index(b"BEGIN:VTIMEZONE") < data.index(b"BEGIN:VEVENT")
+    assert {e.decoded("dtstamp").utcoffset() for e in vevents} == {timedelta(0)}
+    assert b"DTSTAMP:20261122T160000Z" in data  # Monday 23 Nov 2026, 00:00 in Beijing
+
+
 # ---------------------------------------------------------------------------- workspace
 
 

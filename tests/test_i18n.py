@@ -6,7 +6,7 @@ from datetime import date
 from pathlib import Path
 
 from ui import formats
-from ui.i18n import EN, ZH, lang_from_locale, t
+from ui.i18n import EN, EN_ONE, ZH, lang_from_locale, t
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -21,6 +21,29 @@ def test_placeholders_match():
 
     for key in ZH:
         assert fields(ZH[key]) == fields(EN[key]), key
+
+
+def test_english_singulars_fit_their_strings():
+    """Every singular belongs to a key of the tables, names the count field that string has, and
+    uses no field the string lacks (a caller passes the string's fields)."""
+
+    def fields(s):
+        return {f for _, f, _, _ in string.Formatter().parse(s) if f}
+
+    for key, (count, one) in EN_ONE.items():
+        assert key in EN and count in fields(EN[key]), key
+        assert fields(one) <= fields(EN[key]), key
+
+
+def test_a_count_of_one_reads_in_the_singular():
+    assert t("client.children", "en", n=1, ages="14") == "1 child (aged 14)"
+    assert t("client.children", "en", n=2, ages="8, 12") == "2 children (aged 8, 12)"
+    assert t("plan.days_accepted", "en", n=0, total=1) == "0 of 1 day"
+    assert t("plan.days_accepted", "en", n=1, total=5) == "1 of 5 days"
+    assert t("client.children", "zh", n=1, ages="14") == ZH["client.children"].format(
+        n=1, ages="14"
+    )
+    assert "(s)" not in " ".join(EN.values())
 
 
 def test_no_empty_strings():
@@ -54,7 +77,19 @@ def test_money_formats():
     assert formats.money(-500, "en") == "-¥500"
     assert formats.money(None, "en") == "—"
     assert formats.money_short(2_500_000, "en") == "¥2.5m"
-    assert formats.money_short(2_500_000, "zh") == "250.0万"
+    assert formats.money_short(2_500_000, "zh") == "250万"
+
+
+def test_whole_wan_and_yi_read_without_zeros():
+    """Issue 14: a whole 万 is "50万", not "50.0万"; the rounding decides what is whole."""
+    assert formats.money(500_000, "zh") == "50万"
+    assert formats.money(500_400, "zh") == "50万"  # 50.04万 at one decimal
+    assert formats.money(505_000, "zh") == "50.5万"
+    assert formats.money(-500_000, "zh") == "-50万"
+    assert formats.money(26_460_000, "zh") == "2,646万"
+    assert formats.money(200_000_000, "zh") == "2亿"
+    assert formats.money(150_000_000, "zh") == "1.5亿"
+    assert formats.money(8_000, "zh") == "8,000元"
 
 
 def test_dates_and_shares():

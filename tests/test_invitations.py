@@ -424,3 +424,48 @@ def test_demo_smoke(demo_db_path):
         assert list(summary.columns) == list(inv.SUMMARY_COLUMNS)
     finally:
         db.close()
+
+
+def test_visited_is_recorded_and_the_funnel_counts_it(wh, tmp_path):
+    """Each recorded stage has its outcome: an RM records that the invited client came
+    (``visited``, on any channel) and the funnel counts it, from the workspace rows the view reads."""
+    from analytics.contact_log import OUTCOMES, log_contact, logged_contacts
+    from analytics.store import open_workspace
+
+    assert "visited" in OUTCOMES
+    ws = open_workspace(tmp_path / "ws.duckdb")
+    try:
+        for cid, day, channel, reason, outcome in [
+            # f_15: invited without an answer, then recorded as come (the call that confirmed it)
+            ("f_15", date(2026, 4, 5), "call", FUND, "no_answer"),
+            ("f_15", date(2026, 4, 9), "call", None, "visited"),
+            # f_20: the invitation recorded when the client came in for it
+            ("f_20", date(2026, 4, 5), "visit", FUND, "visited"),
+            # f_1499: came before the invitation (not counted), reached on it
+            ("f_1499", date(2026, 4, 1), "wechat", None, "visited"),
+            ("f_1499", date(2026, 4, 6), "call", FUND, "reached"),
+            # f_mixed: invited, and a visit with an outcome that is no visit
+            ("f_mixed", date(2026, 4, 6), "call", FUND, "visit_booked"),
+            ("f_mixed", date(2026, 4, 8), "call", None, "declined"),
+        ]:
+            log_contact(ws, wh, RM1, cid, day, channel, outcome, reason=reason, today=TODAY)
+        logs = logged_contacts(ws, wh, RM1)
+        assert (logs["outcome"] == "visited").sum() == 3
+        f = inv.funnel(wh, RM1, "fund_diagnosis", logs)
+        # converted: f_15 bought on 12 April, after its invitation; f_20 only before
+        assert {k: f[k] for k in inv.FUNNEL_STAGES} == dict(
+            invited=4, reached=4, visited=2, converted=1
+        )
+        per = inv.funnel_clients(wh, RM1, "fund_diagnosis", logs).set_index("client_id")
+        assert per["visited"].to_dict() == {
+            "f_15": True, "f_20": True, "f_1499": False, "f_mixed": False,
+        }  # fmt: skip
+        assert per["reached"].to_dict() == {
+            "f_15": True, "f_20": True, "f_1499": True, "f_mixed": True,
+        }  # fmt: skip
+        # another RM of the branch sees none of it; the branch manager the same four
+        assert inv.funnel(wh, RM2, "fund_diagnosis", logged_contacts(ws, wh, RM2))["invited"] == 0
+        m = inv.funnel(wh, MANAGER, "fund_diagnosis", logged_contacts(ws, wh, MANAGER))
+        assert (m["invited"], m["reached"], m["visited"], m["converted"]) == (4, 4, 2, 1)
+    finally:
+        ws.close()

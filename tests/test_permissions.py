@@ -31,6 +31,7 @@ page:invitations    y y y y | y y y y
 page:corporate      y y y y | y y y y
 page:data           y y n y | y y n y
 page:users          y y n n | y y n n
+page:glossary       y y y y | y y y y
 page:settings       y y y y | y y y y
 import              y y n n | n n n n
 check_import        y y n y | y y n y

@@ -29,22 +29,24 @@ ALL_MASKERS = [mask_name, mask_id_number, mask_phone, mask_account, mask_address
 @pytest.mark.parametrize(
     ("name", "expected"),
     [
-        ("张三", "张*"),
+        # the surname, then always "**": the length of the given name never shows
+        ("张三", "张**"),
         ("张三丰", "张**"),
-        ("李四", "李*"),
+        ("李四", "李**"),
         ("王小明", "王**"),
-        ("欧阳明", "欧阳*"),
+        ("欧阳明", "欧阳**"),
         ("欧阳明月", "欧阳**"),
-        ("司马光", "司马*"),
+        ("司马光", "司马**"),
         ("司马相如", "司马**"),
-        ("诸葛亮", "诸葛*"),
+        ("诸葛亮", "诸葛**"),
         ("诸葛孔明", "诸葛**"),
         ("上官婉儿", "上官**"),
-        ("欧阳", "欧*"),  # compound surname alone: never show a whole name
-        ("司马", "司*"),
-        ("张", "*"),
-        ("  张三  ", "张*"),
-        ("王 芳", "王*"),
+        ("爱新觉罗溥仪", "爱**"),  # not in the compound list: one surname character
+        ("欧阳", "欧**"),  # compound surname alone: never show a whole name
+        ("司马", "司**"),
+        ("张", "***"),  # a one-character name: nothing of it, same width as 张**
+        ("  张三  ", "张**"),
+        ("王 芳", "王**"),
     ],
 )
 def test_mask_name_chinese(name, expected):
@@ -70,18 +72,34 @@ def test_mask_name_non_compound_two_char_start_keeps_one_char():
 @pytest.mark.parametrize(
     ("name", "expected"),
     [
-        ("Wang Fang", "Wang ****"),
-        ("Ouyang Mingyue", "Ouyang *******"),
-        ("Zhang San", "Zhang ***"),
-        ("Li Xiao Ming", "Li **** ****"),
-        ("  Wang   Fang ", "Wang ****"),
-        ("Wang, Fang", "Wang ****"),
+        # the first word (the surname), then always " **", whatever the given name
+        ("Wang Fang", "Wang **"),
+        ("Liu Yi", "Liu **"),
+        ("Liu Xiaoming", "Liu **"),
+        ("Liu Zhongxiaoming", "Liu **"),
+        ("Ouyang Mingyue", "Ouyang **"),
+        ("Zhang San", "Zhang **"),
+        ("Li Xiao Ming", "Li **"),  # a given name in two words: neither count nor length shows
+        ("  Wang   Fang ", "Wang **"),
+        ("Wang, Fang", "Wang **"),
         ("Wang", "W***"),
+        ("Wangxiaoming", "W***"),
         ("W", "***"),
+        (",,,", "***"),
+        (",", "***"),
     ],
 )
 def test_mask_name_latin(name, expected):
     assert mask_name(name) == expected
+
+
+def test_mask_name_width_does_not_depend_on_the_given_name():
+    for group in (
+        ["张三", "张三丰", "张三丰一"],
+        ["欧阳明", "欧阳明月", "欧阳明月星"],
+        ["Liu Yi", "Liu Xiaoming", "Liu Xiao Ming"],
+    ):
+        assert len({mask_name(n) for n in group}) == 1, group
 
 
 def test_mask_name_never_shows_given_name():
@@ -357,9 +375,9 @@ def test_pii_maskers_mapping():
 def test_mask_frame_masks_all_pii_columns():
     df = _clients()
     out = mask_frame(df)
-    assert out["name_zh"].tolist()[:2] == ["张*", "欧阳**"]
+    assert out["name_zh"].tolist()[:2] == ["张**", "欧阳**"]
     assert pd.isna(out["name_zh"].iloc[2])
-    assert out["name_en"].tolist() == ["Zhang ***", "Ouyang *******", "Li **"]
+    assert out["name_en"].tolist() == ["Zhang **", "Ouyang **", "Li **"]
     assert out["id_number"].tolist() == ["110101********123X", "110101*****7123", "***"]
     assert out["phone"].tolist()[:2] == ["138****5678", "+86 139****1111"]
     assert pd.isna(out["phone"].iloc[2])
@@ -412,7 +430,7 @@ def test_mask_frame_without_pii_and_empty():
 def test_mask_frame_masks_pii_index_levels():
     df = _clients().set_index("name_zh")
     out = mask_frame(df)
-    assert out.index.tolist()[:2] == ["张*", "欧阳**"]
+    assert out.index.tolist()[:2] == ["张**", "欧阳**"]
     assert df.index.tolist()[:2] == ["张三", "欧阳明月"]
 
     multi = _clients().set_index(["client_id", "phone"])
@@ -430,7 +448,7 @@ def test_mask_frame_duplicate_and_categorical_columns():
     out = mask_frame(df)
     assert out.iloc[0].tolist() == ["138****5678", "139****4321", "x"]
     cat = pd.DataFrame({"name_zh": pd.Series(["张三", "张四", "张三"], dtype="category")})
-    assert mask_frame(cat)["name_zh"].astype(str).tolist() == ["张*", "张*", "张*"]
+    assert mask_frame(cat)["name_zh"].astype(str).tolist() == ["张**", "张**", "张**"]
 
 
 # --- leak properties -------------------------------------------------------------------------

@@ -10,7 +10,7 @@ import streamlit as st
 
 from analytics import client_lists, tags, value
 from analytics.settings import load_settings
-from ui import audit_guard, exports, formats, needs, shell
+from ui import audit_guard, exports, needs, shell
 from ui.shell import Viewer
 
 # Columns where smaller is better (an ``ease`` or campaign ``rank``: 1 = first); everything else
@@ -20,49 +20,56 @@ ASCENDING = frozenset({"ease", "rank"})
 
 @dataclass(frozen=True)
 class Column:
-    """An extra column from the view's ``members`` frame: its label key and how to show it
-    (money, pct, count, date, text, yes_no, or ``code:<prefix>`` to translate a code)."""
+    """An extra column from the view's ``members`` frame: its label key and its kind: one of
+    ``exports.KINDS`` (money, pct, count, date, text: shown formatted, exported as data), yes_no,
+    or ``code:<prefix>`` to translate a code (both text in words, on screen and in the file)."""
 
     label: str
     kind: str = "text"
 
 
-def _show(values: pd.Series, kind: str, viewer: Viewer) -> list:
-    if kind == "money":
-        return [formats.money(v, viewer.lang) for v in values]
-    if kind == "pct":
-        return [formats.pct(v) for v in values]
-    if kind == "date":
-        return [
-            formats.day(pd.Timestamp(v).date(), viewer.lang) if pd.notna(v) else "" for v in values
-        ]
+def _column(viewer: Viewer, header: str, values: pd.Series, kind: str) -> exports.Col:
     if kind == "yes_no":
-        return [viewer.t("common.yes") if bool(v) else viewer.t("common.no") for v in values]
+        words = [viewer.t("common.yes") if bool(v) else viewer.t("common.no") for v in values]
+        return exports.Col(header, exports.TEXT, words)
     if kind.startswith("code:"):
         prefix = kind.split(":", 1)[1]
-        return [viewer.t(f"{prefix}.{v}") if pd.notna(v) else "" for v in values]
-    return list(values)
+        words = [viewer.t(f"{prefix}.{v}") if pd.notna(v) else "" for v in values]
+        return exports.Col(header, exports.TEXT, words)
+    return exports.Col(header, kind, values)
+
+
+def columns_of(viewer: Viewer, rows: pd.DataFrame, columns: dict[str, Column]) -> list[exports.Col]:
+    """The list's columns (``exports.Col``): translated headers, AUM and money in yuan, shares as
+    fractions, dates as dates, codes in words, names masked (``client_lists`` masks them)."""
+    zh, tr = viewer.lang == "zh", viewer.t
+    out = [
+        exports.Col(tr("col.client_id"), exports.TEXT, rows["client_id"]),
+        exports.Col(tr("col.name"), exports.TEXT, rows["name_zh" if zh else "name_en"]),
+        exports.Col(tr("col.rm"), exports.TEXT,
+                    rows["rm_zh" if zh else "rm_en"].fillna(tr("client.no_rm"))),
+        exports.Col(tr("col.age"), exports.COUNT, rows["age"]),
+        exports.Col(tr("col.tier"), exports.TEXT, [tr(f"tier.{x}") for x in rows["tier"]]),
+        exports.Col(tr("col.aum"), exports.MONEY, rows["aum"]),
+    ]  # fmt: skip
+    if "value_tier" in rows:
+        out.append(_column(viewer, tr("client.value_tier"), rows["value_tier"], "code:vt"))
+        scores = [None if pd.isna(v) else round(float(v)) for v in rows["value_score"]]
+        out.append(exports.Col(tr("client.value_score"), exports.COUNT, scores))
+    for col, spec in columns.items():
+        out.append(_column(viewer, tr(spec.label), rows[col], spec.kind))
+    return out
 
 
 def table(viewer: Viewer, rows: pd.DataFrame, columns: dict[str, Column]) -> pd.DataFrame:
-    """The list as the viewer reads it (and exports it): translated headers and values."""
-    zh = viewer.lang == "zh"
-    out = {
-        viewer.t("col.client_id"): rows["client_id"],
-        viewer.t("col.name"): rows["name_zh" if zh else "name_en"],
-        viewer.t("col.rm"): rows["rm_zh" if zh else "rm_en"].fillna(viewer.t("client.no_rm")),
-        viewer.t("col.age"): rows["age"],
-        viewer.t("col.tier"): [viewer.t(f"tier.{x}") for x in rows["tier"]],
-        viewer.t("col.aum"): [formats.money(v, viewer.lang) for v in rows["aum"]],
-    }
-    if "value_tier" in rows:
-        out[viewer.t("client.value_tier")] = _show(rows["value_tier"], "code:vt", viewer)
-        out[viewer.t("client.value_score")] = [
-            None if pd.isna(v) else round(float(v)) for v in rows["value_score"]
-        ]
-    for col, spec in columns.items():
-        out[viewer.t(spec.label)] = _show(rows[col], spec.kind, viewer)
-    return pd.DataFrame(out)
+    """The list as the viewer reads it: translated headers and values (money as 万/¥)."""
+    return exports.shown(columns_of(viewer, rows, columns), viewer.lang)
+
+
+def export_table(viewer: Viewer, rows: pd.DataFrame, columns: dict[str, Column]) -> pd.DataFrame:
+    """The list as its CSV/XLSX holds it (``exports.frame``): the same columns, money in yuan
+    with the unit in the header, counts and shares as numbers, dates as dates, names masked."""
+    return exports.frame(columns_of(viewer, rows, columns), viewer.lang)
 
 
 def show(
@@ -139,7 +146,8 @@ def _as_param(viewer: Viewer) -> dict:
 
 
 def _export(viewer, members, scores, columns, sort_by, key, name) -> None:
-    """The list's export: the rows as shown, up to ``[client_lists] export_max``."""
+    """The list's export: the rows as listed, up to ``[client_lists] export_max``, as data
+    (``export_table``)."""
     signature = (
         sort_by,
         viewer.lang,
@@ -152,7 +160,7 @@ def _export(viewer, members, scores, columns, sort_by, key, name) -> None:
             shell.warehouse(viewer.snapshot_path), viewer.scope, members, scores,
             sort_by=sort_by, descending=sort_by not in ASCENDING, limit=limit,
         ).rows  # fmt: skip
-        return rows["client_id"].tolist(), table(viewer, rows, columns), {}
+        return rows["client_id"].tolist(), export_table(viewer, rows, columns), {}
 
     downloads(viewer, key, name, signature, build)
 
@@ -161,11 +169,12 @@ XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def downloads(viewer: Viewer, key: str, name: str, signature, build) -> None:
-    """A two-step export: the button prepares the file (who is on it, as shown, masked); the
+    """A two-step export: the button prepares the file (who is on it, as data, masked); the
     downloads are then offered without another rerun, and each download writes its record in the
     audit log (who exported which clients into which file) before the file is made.
 
-    ``build()`` returns (client_ids, table, extra) where ``extra`` maps a button label to
+    ``build()`` returns (client_ids, table, extra) where ``table`` is an ``exports.frame``
+    (numbers as numbers, kinds kept for the XLSX formats) and ``extra`` maps a button label to
     (bytes, file name, MIME type) for files besides the table's CSV and XLSX (e.g. an .ics).
     ``signature`` identifies what is exported, so a file prepared for other rows is not offered.
     """

@@ -13,21 +13,31 @@ from ui import charts, formats, needs
 from ui.shell import Viewer
 
 COHORT, REST = "#1f2d5a", "#9ecae1"
+ROW_PX = 36  # px per compared row: two bars thick enough for a BAR_FONT label each
+BAR_FONT = 12
 
 
-def compare(viewer: Viewer, df: pd.DataFrame, key_col: str, label, key: str, height=300) -> None:
-    """Grouped horizontal bars, cohort against rest, shares on one axis."""
+def compare_figure(viewer: Viewer, df: pd.DataFrame, key_col: str, label, height=None) -> go.Figure:
+    """Grouped horizontal bars, cohort against rest, shares on one axis, each share written after
+    its bar at ``BAR_FONT`` px: each row is tall enough (``ROW_PX``) for its two labels, and the axis
+    leaves room for the longest bar's (``charts.style``)."""
     fig = go.Figure()
     for col, colour in (("rest", REST), ("cohort", COHORT)):
         fig.add_bar(
             y=[label(v) for v in df[key_col]], x=df[col], orientation="h", marker_color=colour,
             name=viewer.t(f"cohort.{col}"), text=[formats.pct(v) for v in df[col]],
-            textposition="auto", hovertemplate="%{y}: %{text}<extra></extra>",
+            textposition="outside", textfont_size=BAR_FONT,  # a thin bar cannot hold it inside
+            hovertemplate="%{y}: %{text}<extra></extra>",
         )  # fmt: skip
     fig.update_yaxes(autorange="reversed", type="category")
     fig.update_xaxes(tickformat=".0%")
-    fig.update_layout(barmode="group", legend_traceorder="reversed")
-    st.plotly_chart(charts.style(fig, height), key=key)
+    fig.update_layout(barmode="group", legend_traceorder="reversed", bargap=0.15)
+    return charts.style(fig, max(height or 0, 90 + ROW_PX * len(df)))
+
+
+def compare(viewer: Viewer, df: pd.DataFrame, key_col: str, label, key: str, height=300) -> None:
+    """``compare_figure`` on the page."""
+    st.plotly_chart(compare_figure(viewer, df, key_col, label, height), key=key)
 
 
 def profile(viewer: Viewer, p: CohortProfile, key: str) -> None:
@@ -85,9 +95,9 @@ def profile(viewer: Viewer, p: CohortProfile, key: str) -> None:
         compare(viewer, p.tags, "tag", lambda c: tr(f"tag.{c}"), f"{key}_tags", 520)
 
 
-def trend(viewer: Viewer, df: pd.DataFrame, key: str) -> None:
+def trend_figure(viewer: Viewer, df: pd.DataFrame) -> go.Figure:
     """AUM of the cohort and of the rest per month-end, each as an index (first month = 100), so
-    their growth compares on one axis whatever their size."""
+    their growth compares on one axis whatever their size; months on ``charts.month_axis``."""
     fig = go.Figure()
     for col, colour in (("rest", REST), ("cohort", COHORT)):
         base = df[col].iloc[0] if len(df) and df[col].iloc[0] else None
@@ -96,8 +106,13 @@ def trend(viewer: Viewer, df: pd.DataFrame, key: str) -> None:
             x=df["month_end"], y=values, mode="lines+markers", line_color=colour,
             name=viewer.t(f"cohort.{col}"),
             customdata=[formats.money(v, viewer.lang) for v in df[col]],
-            hovertemplate="%{x|%Y-%m}: %{y:.1f} (%{customdata})<extra></extra>",
+            hovertemplate="%{x}: %{y:.1f} (%{customdata})<extra></extra>",
         )  # fmt: skip
-    fig.update_xaxes(tickformat="%Y-%m")
+    charts.month_axis(fig, viewer.lang)
     fig.update_yaxes(title_text=viewer.t("cohort.trend_index"))
-    st.plotly_chart(charts.style(fig, 300), key=key)
+    return charts.style(fig, 300)
+
+
+def trend(viewer: Viewer, df: pd.DataFrame, key: str) -> None:
+    """``trend_figure`` on the page."""
+    st.plotly_chart(trend_figure(viewer, df), key=key)

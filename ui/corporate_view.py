@@ -6,22 +6,28 @@ network, reading an uploaded history file, training the scorecard once per file 
 from __future__ import annotations
 
 import io
+import math
+import numbers
 
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from analytics import scorecard
+from analytics import corporate, scorecard
+from analytics.access import AccessDenied
 from analytics.importer import readers
 from analytics.rfm import SEGMENTS
 from analytics.settings import load_settings
-from ui import charts, describe, formats, shell
+from ui import charts, describe, formats, needs, shell
 from ui.shell import Viewer
 
 UPLOAD_TYPES = ["csv", "xlsx"]
 MAX_UPLOAD_ROWS = 200_000
-LABELLED = 8  # names drawn on the network figure (the largest flows)
+LABELLED = 6  # partners named on the network figure (the largest flows that have room)
+LABEL_GAP = 0.45  # least distance (layout units, ring radius 1) between two named dots
+LABEL_WIDTH = 24  # longest name drawn, in Latin characters (a CJK character counts two)
+NET_PAD_X, NET_PAD_Y = 0.7, 0.2  # network axis padding beyond the rings, for the names
 # an uploaded history's likely target column, and the likely value of its bad cases
 TARGET_NAMES = ("default_flag", "default", "bad", "target", "label", "违约", "是否违约")
 BAD_VALUES = ("1", "true", "bad", "yes", "违约")
@@ -87,6 +93,72 @@ def rfm_table(viewer: Viewer, rows: pd.DataFrame) -> pd.DataFrame:
         tr("corp.monetary"): [formats.money(m, lang) for m in rows["monetary"]],
         "RFM": rows["rfm_code"], tr("corp.segment"): [tr(f"rfm.{s}") for s in rows["segment"]],
     })  # fmt: skip
+
+
+def picked_row(rows: pd.DataFrame, event) -> pd.Series | None:
+    """The company of the row selected in the RFM list (``st.dataframe``'s selection event over
+    ``rfm_table(rows)``), or None when no row is selected (or the selection is of a longer list
+    shown before)."""
+    picked = event.selection.rows if event is not None else []
+    if not picked or picked[0] >= len(rows):
+        return None
+    return rows.iloc[picked[0]]
+
+
+def show_company(viewer: Viewer, row: pd.Series) -> None:
+    """One company opened from the RFM list (a ``corporate_rfm`` row): its name and number, its
+    industry, size and RFM, its lifetime and social value where the snapshot has them, and its
+    payment network. The view is audited before anything is shown."""
+    tr, lang = viewer.t, viewer.lang
+    corp_id, name = row["corp_id"], row[_name_col(viewer)]
+    wh = shell.warehouse(viewer.snapshot_path)
+    try:
+        nodes, edges = corporate.neighbourhood(wh, viewer.scope, corp_id)
+    except AccessDenied:
+        shell.audit(viewer, "view", [corp_id], "corp_open", once=True, outcome="refused")
+        st.error(tr("client.refused"))
+        return
+    shell.audit(viewer, "view", [corp_id], "corp_open", once=True)
+    with st.container(border=True, key="corp_open"):
+        st.subheader(tr("corp.open_title", name=name, id=corp_id))
+        facts = [
+            (tr("corp.industry"), describe.code("industry", row["industry"], lang)),
+            (tr("corp.size"), describe.code("size", row["size"], lang)),
+            (tr("corp.segment"), tr("rfm." + row["segment"]) + f" · {row['rfm_code']}"),
+            (tr("corp.recency"), formats.count(row["recency_days"], lang)),
+            (tr("corp.frequency"), f"{row['frequency']:.1f}"),
+            (tr("corp.monetary"), formats.money(row["monetary"], lang)),
+            *_value_facts(viewer, corp_id),
+        ]
+        for start in range(0, len(facts), 3):
+            for col, (label, value) in zip(st.columns(3), facts[start : start + 3], strict=False):
+                col.metric(label, value, border=True)
+        show_network(viewer, name, nodes, edges, key="corp_open_network")
+
+
+def _value_facts(viewer: Viewer, corp_id: str) -> list[tuple[str, str]]:
+    """The opened company's lifetime value and quadrant, and its influence score, from the
+    (cached) results of the other tabs; none of them where the snapshot lacks the data or the
+    lifetime-value models could not be fitted."""
+    tr, lang, out = viewer.t, viewer.lang, []
+    clv = None
+    if needs.has(viewer, "corp_clv"):
+        try:
+            clv = shell.cached(corporate.corporate_clv, viewer)
+        except corporate.ClvFitError:
+            clv = None
+    mine = clv[clv["corp_id"] == corp_id] if clv is not None else pd.DataFrame()
+    if not mine.empty:
+        r = mine.iloc[0]
+        out += [(tr("corp.clv"), formats.money(r["clv"], lang)),
+                (tr("corp.quadrant"), tr(f"corp.q.{r['quadrant']}"))]  # fmt: skip
+    social = (
+        shell.cached(corporate.social_value, viewer) if needs.has(viewer, "corp_social") else None
+    )
+    mine = social[social["corp_id"] == corp_id] if social is not None else pd.DataFrame()
+    if not mine.empty:
+        out.append((tr("corp.influence"), f"{float(mine.iloc[0]['influence']):.0f}"))
+    return out
 
 
 # ---------------------------------------------------------------------------- lifetime value
@@ -186,10 +258,16 @@ def social_table(viewer: Viewer, top: pd.DataFrame) -> pd.DataFrame:
     })  # fmt: skip
 
 
-def show_network(viewer: Viewer, name: str, nodes: pd.DataFrame, edges: pd.DataFrame) -> None:
+def show_network(
+    viewer: Viewer,
+    name: str,
+    nodes: pd.DataFrame,
+    edges: pd.DataFrame,
+    key: str = "corp_network_fig",
+) -> None:
     """One company's payment neighbourhood under its name, with the figure's legend."""
     st.markdown(f"**{viewer.t('corp.network', name=name)}**")
-    st.plotly_chart(network_figure(viewer, nodes, edges), key="corp_network_fig")
+    st.plotly_chart(network_figure(viewer, nodes, edges), key=key)
     st.caption(viewer.t("corp.network_help"))
 
 
@@ -334,8 +412,104 @@ def train_card(
         return None
 
 
-def show_card(viewer: Viewer, card: scorecard.Scorecard) -> None:
-    """The card: its training notes, holdout metrics, information values and points table."""
+# The demo's credit columns (``scorecard.corporate_credit_table``): each has its name in the
+# string table (``credit.col.<column>``) and is shown by kind; an uploaded file's columns keep the
+# names typed in the file and their values are shown by type (``value_text``).
+CREDIT_COLUMNS = (
+    "industry", "size", "years_in_business", "registered_capital", "employees",
+    "payroll_headcount", "annual_revenue", "debt_ratio", "overdue_tax", "has_guarantor",
+    "avg_daily_deposit", "loan_balance", "loan_interest_12m", "fee_income_12m",
+    "max_overdue_days", "deposit_to_loan", "default_flag",
+)  # fmt: skip
+CREDIT_CODES = {"industry": "industry", "size": "size"}  # column -> code prefix of its labels
+CREDIT_MONEY = frozenset(
+    {"registered_capital", "annual_revenue", "avg_daily_deposit", "loan_balance",
+     "loan_interest_12m", "fee_income_12m"}
+)  # fmt: skip
+CREDIT_COUNTS = frozenset({"employees", "payroll_headcount", "max_overdue_days"})
+CREDIT_FLAGS = frozenset({"overdue_tax", "has_guarantor", "default_flag"})
+
+
+def feature_label(viewer: Viewer, feature: str, named: bool) -> str:
+    """A scorecard variable's name for the viewer: the demo's credit columns (``named``) from the
+    string table, an uploaded file's columns as typed in the file; the base row in words."""
+    if feature == scorecard.BASE_ROW:
+        return viewer.t("credit.base")
+    if named and feature in CREDIT_COLUMNS:
+        return viewer.t(f"credit.col.{feature}")
+    return str(feature)
+
+
+def _missing(value) -> bool:
+    if value is None or value is pd.NA or value is pd.NaT:
+        return True
+    return (
+        isinstance(value, numbers.Real)
+        and not isinstance(value, bool | np.bool_)
+        and math.isnan(value)
+    )
+
+
+def number_text(value: float) -> str:
+    """A number as read in a table: whole numbers with separators (2,410,000), others with 2 to 4
+    decimals (0.48, 0.0407, 7.78)."""
+    v = float(value)
+    if v.is_integer():
+        return f"{int(v):,}"
+    text = f"{v:,.4f}".rstrip("0")
+    return text + "0" * max(0, 2 - len(text.rsplit(".", 1)[1]))
+
+
+def value_text(viewer: Viewer, feature: str, value, named: bool) -> str:
+    """One value of a scorecard variable for the viewer: missing as —, true/false as 是/否
+    (Yes/No); for the demo's credit columns (``named``) industry and size in words, money as
+    万/¥, counts whole; any other number by ``number_text``; text as typed."""
+    lang = viewer.lang
+    if _missing(value):
+        return viewer.t("common.none")
+    if isinstance(value, bool | np.bool_):
+        return viewer.t("common.yes") if value else viewer.t("common.no")
+    if named and feature in CREDIT_CODES:
+        return describe.code(CREDIT_CODES[feature], value, lang)
+    if named and feature in CREDIT_MONEY:
+        return formats.money(float(value), lang)
+    if named and feature in CREDIT_COUNTS:
+        return formats.count(value, lang)
+    if isinstance(value, numbers.Real):
+        return number_text(value)
+    return str(value)
+
+
+def bin_text(viewer: Viewer, feature: str, label: str, named: bool, lower=None, upper=None) -> str:
+    """A scorecard bin's label for the viewer: a numeric bin (its ``lower``, ``upper`` bounds,
+    lower excluded) as ≤ b, (a, b] or > a with the bounds as values of the variable
+    (``value_text``: money as 万/¥ for the demo's money columns); the missing and pooled bins in
+    words; for the demo's credit columns (``named``) a category bin in words (制造业, 是)."""
+    if label == scorecard.MISSING_BIN:
+        return viewer.t("credit.bin_missing")
+    if label == scorecard.OTHER_BIN:
+        return viewer.t("credit.bin_other")
+    if not _missing(lower) and not _missing(upper) and lower is not None:
+        lo, hi = float(lower), float(upper)
+        if math.isinf(lo) and math.isinf(hi):  # one bin for every value (not kept in a card)
+            return "(−∞, ∞)"
+        if math.isinf(lo):
+            return f"≤ {value_text(viewer, feature, hi, named)}"
+        if math.isinf(hi):
+            return f"> {value_text(viewer, feature, lo, named)}"
+        return (
+            f"({value_text(viewer, feature, lo, named)}, {value_text(viewer, feature, hi, named)}]"
+        )
+    if named and feature in CREDIT_FLAGS and label in ("True", "False"):
+        return viewer.t("common.yes") if label == "True" else viewer.t("common.no")
+    if named and feature in CREDIT_CODES and label:
+        return describe.code(CREDIT_CODES[feature], label, viewer.lang)
+    return label
+
+
+def show_card(viewer: Viewer, card: scorecard.Scorecard, named: bool = False) -> None:
+    """The card: its training notes, holdout metrics, information values and points table
+    (variables and bins in words for the demo's credit columns: ``named``)."""
     tr, lang = viewer.t, viewer.lang
     show_training_notes(viewer, card)
     metrics = [(tr("credit.auc"), card.auc), ("KS", card.ks), ("Gini", card.gini),
@@ -347,14 +521,17 @@ def show_card(viewer: Viewer, card: scorecard.Scorecard) -> None:
     iv = card.iv
     st.markdown(f"**{tr('credit.iv')}**")
     st.dataframe(pd.DataFrame({
-        tr("credit.feature"): iv["feature"], "IV": iv["iv"].round(3),
+        tr("credit.feature"): [feature_label(viewer, f, named) for f in iv["feature"]],
+        "IV": iv["iv"].round(3),
         tr("credit.kept"): [tr("common.yes") if k else tr("common.no") for k in iv["kept"]],
         tr("col.reason"): [tr(f"credit.drop.{r}") if isinstance(r, str) and r else "" for r in iv["reason"]],
     }), hide_index=True, key="credit_iv")  # fmt: skip
     with st.expander(tr("credit.table"), icon=":material/table:"):
         t = card.table
         st.dataframe(pd.DataFrame({
-            tr("credit.feature"): t["feature"], tr("credit.bin"): t["bin"],
+            tr("credit.feature"): [feature_label(viewer, f, named) for f in t["feature"]],
+            tr("credit.bin"): [bin_text(viewer, f, b, named, lo, hi) for f, b, lo, hi
+                               in zip(t["feature"], t["bin"], t["lower"], t["upper"], strict=True)],
             tr("credit.clients"): t["count"], tr("credit.bad_rate"): [formats.pct(v) if pd.notna(v) else "" for v in t["bad_rate"]],
             "WOE": t["woe"].round(3), tr("credit.points"): t["points"].round(1),
         }), hide_index=True, key="credit_table")  # fmt: skip
@@ -375,9 +552,11 @@ def client_options(viewer: Viewer, scored: pd.DataFrame, names: dict | None) -> 
     return [f"{names.get(c, '')} · {c}" for c in scored["corp_id"]]
 
 
-def show_one(viewer: Viewer, card: scorecard.Scorecard, one: pd.DataFrame) -> None:
+def show_one(
+    viewer: Viewer, card: scorecard.Scorecard, one: pd.DataFrame, named: bool = False
+) -> None:
     """One scored row: score, model and final grade (with the adjustment's reason), and the
-    points each variable gave."""
+    points each variable gave, with the row's value of it (``one_table``)."""
     tr, r = viewer.t, one.iloc[0]
     a, b, c = st.columns(3)
     a.metric(tr("credit.score"), f"{r['score']:.0f}", border=True)
@@ -385,23 +564,36 @@ def show_one(viewer: Viewer, card: scorecard.Scorecard, one: pd.DataFrame) -> No
     c.metric(tr("credit.final_grade"), r["final_grade"],
              tr(f"credit.reason.{r['override_reason_code']}") if r["override"] else None,
              delta_color="off", delta_arrow="off", border=True)  # fmt: skip
+    st.dataframe(one_table(viewer, card, one, named), hide_index=True, key="credit_one")
+
+
+def one_table(
+    viewer: Viewer, card: scorecard.Scorecard, one: pd.DataFrame, named: bool = False
+) -> pd.DataFrame:
+    """The points table of one scored row: the base points, then each variable of the card (in
+    words for the demo's credit columns: ``named``) with the row's value (``value_text``) and
+    the points it gave."""
+    tr, r = viewer.t, one.iloc[0]
     pts = card.points_frame(one).iloc[0]
-    bins = {f: card.binning[f] for f in card.features}
-    st.dataframe(pd.DataFrame({
-        tr("credit.feature"): [tr("credit.base"), *card.features],
-        tr("credit.value"): ["", *[str(one[f].iloc[0]) if f in one else "" for f in bins]],
+    return pd.DataFrame({
+        tr("credit.feature"): [tr("credit.base"), *[feature_label(viewer, f, named) for f in card.features]],
+        tr("credit.value"): ["", *[value_text(viewer, f, r[f] if f in one else None, named) for f in card.features]],
         tr("credit.points"): [round(card.base_points, 1), *[round(float(pts[f]), 1) for f in card.features]],
-    }), hide_index=True, key="credit_one")  # fmt: skip
+    })  # fmt: skip
 
 
-def show_overrides(viewer: Viewer, rules: list[dict], scored: pd.DataFrame) -> pd.DataFrame:
+def show_overrides(
+    viewer: Viewer, rules: list[dict], scored: pd.DataFrame, named: bool = False
+) -> pd.DataFrame:
     """The grade adjustments after the model (``scorecard.override_rules``; a rule whose column
-    the table lacks says so), how many rows they changed and which; returns those rows."""
+    the table lacks says so; the column in words for the demo's credit columns: ``named``), how
+    many rows they changed and which; returns those rows."""
     tr = viewer.t
     st.markdown(f"**{tr('credit.overrides')}**")
     for rule in rules:
         absent = "" if rule["column"] in scored.columns else f" ({tr('credit.rule_absent')})"
-        st.markdown("- " + tr(f"credit.rule_{rule['action']}", column=rule["column"],
+        column = feature_label(viewer, rule["column"], named)
+        st.markdown("- " + tr(f"credit.rule_{rule['action']}", column=column,
                               grade=rule.get("grade", ""), notches=rule.get("notches", 1),
                               worst=rule.get("from_grade", "C")) + absent)  # fmt: skip
     changed = scored[scored["override"].notna()]
@@ -460,6 +652,7 @@ def grade_figure(viewer: Viewer, dist: pd.DataFrame) -> go.Figure:
         go.Bar(
             x=dist["grade"], y=dist["clients"], name=viewer.t("credit.clients"),
             marker_color="#3b7dd8", text=dist["clients"], textposition="outside",
+            cliponaxis=False,  # the top grade's count sits above its bar; style leaves it room
         )
     )  # fmt: skip
     if "bad_rate" in dist:
@@ -500,21 +693,65 @@ def network_figure(viewer: Viewer, nodes: pd.DataFrame, edges: pd.DataFrame) -> 
     colour = np.where(
         nodes["is_center"], "#d1495b", np.where(nodes["in_scope"], "#3b7dd8", "#9aa3ad")
     )
-    # names on the chosen company and its largest partners only; every dot names itself on hover
-    shown = set(np.argsort(-amount)[:LABELLED]) | set(np.flatnonzero(nodes["is_center"].to_numpy()))
+    # names on the chosen company and its largest partners that have room; every dot names
+    # itself on hover
+    shown = _labelled(nodes, amount)
     fig.add_trace(
         go.Scatter(
             x=nodes["x"], y=nodes["y"], mode="markers+text",
-            text=[lab if i in shown else "" for i, lab in enumerate(label)],
-            textposition="top center", textfont=dict(size=11), marker=dict(size=size, color=colour),
+            text=[_short(lab) if i in shown else "" for i, lab in enumerate(label)],
+            textposition=[_outward(x, y) for x, y in zip(nodes["x"], nodes["y"], strict=True)],
+            textfont=dict(size=12), marker=dict(size=size, color=colour),
             customdata=np.column_stack([label, [formats.money(a, viewer.lang) for a in amount]]),
             hovertemplate="%{customdata[0]}<br>%{customdata[1]}<extra></extra>",
+            cliponaxis=False,
         )
     )  # fmt: skip
-    fig.update_xaxes(visible=False)
-    fig.update_yaxes(visible=False)
+    # the radial layout spans -1..1; the padding holds a label drawn beside an outer dot
+    fig.update_xaxes(visible=False, range=[-1 - NET_PAD_X, 1 + NET_PAD_X])
+    fig.update_yaxes(visible=False, range=[-1 - NET_PAD_Y, 1 + NET_PAD_Y])
     fig.update_layout(showlegend=False)
     return charts.style(fig, 560)
+
+
+def _labelled(nodes: pd.DataFrame, amount: np.ndarray) -> set[int]:
+    """Rows of the network figure that carry their name: the largest partners in turn, each only
+    when it lies ``LABEL_GAP`` or more from every partner already named (the largest partners sit
+    side by side on the layout, their names would overlap), ``LABELLED`` in all. The centre is
+    named in the heading over the figure (``show_network``), not on its dot among the lines."""
+    centre = set(np.flatnonzero(nodes["is_center"].to_numpy()))
+    xy = nodes[["x", "y"]].to_numpy(dtype=float)
+    named: list[int] = []
+    for i in np.argsort(-amount, kind="stable"):
+        if len(named) >= LABELLED:
+            break
+        if i in centre:
+            continue
+        if all(np.hypot(*(xy[i] - xy[j])) >= LABEL_GAP for j in named):
+            named.append(int(i))
+    return set(named)
+
+
+def _outward(x: float, y: float) -> str:
+    """Where a dot's name goes, away from the centre: beside a dot on the left or right side,
+    above or under one near the vertical through the centre."""
+    if x > 0.35:
+        return "middle right"
+    if x < -0.35:
+        return "middle left"
+    return "top center" if y >= 0 else "bottom center"
+
+
+def _short(text: str) -> str:
+    """A name cut to ``LABEL_WIDTH`` (a CJK character counts two) with an ellipsis, so that it
+    stays on the figure; the hover shows it whole."""
+    out, width = "", 0
+    for ch in text:
+        width += 2 if ord(ch) > 0x2E7F else 1
+        if width > LABEL_WIDTH:
+            return out.rstrip() + "…"
+        out += ch
+    return out
 
 
 # [scorecard] trained_on -> the caption saying whose companies the built-in scorecard learns from

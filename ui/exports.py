@@ -14,6 +14,15 @@ would otherwise store any string starting with ``=`` as a formula (``data_type '
 what ``DataFrame.to_excel`` does. No cell of a download is ever a formula. Control characters
 that XML 1.0 cannot hold are dropped (openpyxl would refuse the whole file otherwise).
 
+Typed exports (issue 14): a table that is both shown and downloaded is described once, as a list
+of ``Col`` (header, kind, values as data). ``shown`` makes the screen's table from it (money as
+万/¥, shares as 12.3%, dates in words); ``frame`` makes the download's: money as float yuan with
+the unit in the header ("AUM（元）" / "AUM (yuan)"), counts as whole numbers, shares as fractions
+(0.123), dates as dates, text (masked names and phones included) as it is. ``frame`` records each
+column's kind in ``DataFrame.attrs``, and ``xlsx_bytes`` gives those cells their number format
+(``#,##0.00`` yuan, ``0.0%`` shares, ``yyyy-mm-dd`` dates); the CSV writes the same numbers
+unquoted and dates as ISO ``yyyy-mm-dd``.
+
 No streamlit here: the import CLI writes its report with these functions too.
 """
 
@@ -25,9 +34,14 @@ import decimal
 import io
 import numbers
 import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+
+from ui import formats
+from ui.i18n import t
 
 # First characters that make Excel, LibreOffice or WPS read a cell as a formula (OWASP), and the
 # full-width forms an IME types in a Chinese locale.
@@ -38,6 +52,89 @@ _LEADING_BLANKS = " \u3000\xa0\n"
 _ILLEGAL_XML = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+# Column kinds of a typed table, and the XLSX number format of each (text keeps General).
+MONEY, COUNT, PCT, DATE, TEXT = "money", "count", "pct", "date", "text"
+KINDS = (MONEY, COUNT, PCT, DATE, TEXT)
+NUMBER_FORMATS = {MONEY: "#,##0.00", COUNT: "0", PCT: "0.0%", DATE: "yyyy-mm-dd"}
+# Where ``frame`` keeps {header: kind} for ``xlsx_bytes``.
+KINDS_ATTR = "branchlens_kinds"
+
+
+@dataclass(frozen=True)
+class Col:
+    """One column of a table that is shown and downloaded: its translated header (without a
+    unit), its kind (``KINDS``) and its values as data: yuan, fractions, dates, whole numbers;
+    text already in words (a code translated, a name masked)."""
+
+    header: str
+    kind: str
+    values: Sequence | pd.Series
+
+    def __post_init__(self):
+        if self.kind not in KINDS:
+            raise ValueError(f"unknown column kind {self.kind!r}")
+
+
+def _missing(value) -> bool:
+    return value is None or bool(pd.api.types.is_scalar(value) and pd.isna(value))
+
+
+def _positional(values) -> list:
+    return (
+        values.tolist() if isinstance(values, (pd.Series, pd.Index, np.ndarray)) else list(values)
+    )
+
+
+def _display(col: Col, lang: str) -> list:
+    values = _positional(col.values)
+    if col.kind == MONEY:
+        return [formats.money(None if _missing(v) else float(v), lang) for v in values]
+    if col.kind == PCT:
+        return [formats.pct(None if _missing(v) else float(v)) for v in values]
+    if col.kind == DATE:
+        return ["" if _missing(v) else formats.day(pd.Timestamp(v).date(), lang) for v in values]
+    return values
+
+
+def shown(columns: Iterable[Col], lang: str) -> pd.DataFrame:
+    """The table as the screen shows it: money as ``formats.money``, shares as ``formats.pct``,
+    dates as ``formats.day`` ('' when unknown), counts and text as they are. A header given twice
+    keeps its first place and its last values."""
+    return pd.DataFrame({c.header: _display(c, lang) for c in columns})
+
+
+def _typed(col: Col):
+    values = _positional(col.values)
+    if col.kind == MONEY:  # yuan to the fen
+        return np.array([np.nan if _missing(v) else round(float(v), 2) for v in values], float)
+    if col.kind == PCT:  # to a ten-thousandth of a percent: no float noise in the file
+        return np.array([np.nan if _missing(v) else round(float(v), 6) for v in values], float)
+    if col.kind == COUNT:
+        return pd.array([None if _missing(v) else round(float(v)) for v in values], "Int64")
+    if col.kind == DATE:
+        return np.array([None if _missing(v) else pd.Timestamp(v).date() for v in values], object)
+    return values
+
+
+def header(col: Col, lang: str) -> str:
+    """A column's header in a download: money gets its unit, "AUM（元）" / "AUM (yuan)"."""
+    return t("export.yuan", lang, label=col.header) if col.kind == MONEY else col.header
+
+
+def frame(columns: Iterable[Col], lang: str) -> pd.DataFrame:
+    """The table as a download holds it: money in yuan (float, to the fen) with the unit in its
+    header, counts as whole numbers (Int64), shares as fractions (to 6 decimals), dates as
+    ``datetime.date``, text as given. Each column's kind is kept in ``attrs[KINDS_ATTR]`` for
+    ``xlsx_bytes``. A header given twice keeps its first place and its last values (as
+    ``shown``)."""
+    data, kinds = {}, {}
+    for c in columns:
+        data[header(c, lang)] = _typed(c)
+        kinds[header(c, lang)] = c.kind
+    out = pd.DataFrame(data)
+    out.attrs[KINDS_ATTR] = kinds
+    return out
 
 
 def neutralise(value):
@@ -120,26 +217,31 @@ def _xlsx_value(value):
 
 def xlsx_bytes(df: pd.DataFrame, sheet: str = "BranchLens") -> bytes:
     """The table as an Excel workbook (openpyxl), one sheet, header row frozen, formula cells
-    neutralised and every text cell stored as text (data type 's'), never as a formula."""
+    neutralised and every text cell stored as text (data type 's'), never as a formula. A table
+    made by ``frame`` gets each kind's number format (``NUMBER_FORMATS``) on its cells."""
     from openpyxl import Workbook
     from openpyxl.cell import WriteOnlyCell
 
     wb = Workbook(write_only=True)
     ws = wb.create_sheet(_sheet_title(sheet))
     ws.freeze_panes = "A2"
+    kinds = df.attrs.get(KINDS_ATTR, {})
+    number_formats = [NUMBER_FORMATS.get(kinds.get(c)) for c in df.columns]
 
-    def row(values) -> list:
+    def row(values, number_formats) -> list:
         cells = []
-        for v in values:
+        for v, number_format in zip(values, number_formats, strict=True):
             cell = WriteOnlyCell(ws, value=_xlsx_value(v))
             if isinstance(cell.value, str):
                 cell.data_type = "s"  # openpyxl infers 'f' for a string starting with '='
+            elif number_format and cell.value is not None:
+                cell.number_format = number_format
             cells.append(cell)
         return cells
 
-    ws.append(row(df.columns))
+    ws.append(row(df.columns, [None] * len(df.columns)))
     for values in df.itertuples(index=False, name=None):
-        ws.append(row(values))
+        ws.append(row(values, number_formats))
     buf = io.BytesIO()
     wb.save(buf)
     return buf.getvalue()

@@ -7,17 +7,25 @@ from datetime import date
 
 
 def money(yuan: float | None, lang: str) -> str:
-    """A yuan amount for display: zh ``1.23亿`` / ``456.7万`` / ``8,900元``; en ``¥1,234,567``."""
+    """A yuan amount for display: zh ``1.23亿`` / ``456.7万`` / ``8,900元``; en ``¥1,234,567``.
+    A whole 万 or 亿 reads without zeros after the point (``50万``, ``2亿``, ``1.5亿``), as a
+    Chinese banker writes it."""
     if yuan is None or (isinstance(yuan, float) and math.isnan(yuan)):
         return "—"
     if lang == "zh":
         a = abs(yuan)
         if a >= 1e8:
-            return f"{yuan / 1e8:,.2f}亿"
+            return f"{_no_zero_decimals(f'{yuan / 1e8:,.2f}')}亿"
         if a >= 1e4:
-            return f"{yuan / 1e4:,.1f}万"
+            return f"{_no_zero_decimals(f'{yuan / 1e4:,.1f}')}万"
         return f"{yuan:,.0f}元"
     return f"¥{yuan:,.0f}" if yuan >= 0 else f"-¥{-yuan:,.0f}"
+
+
+def _no_zero_decimals(number: str) -> str:
+    """``"50.0"`` -> ``"50"``, ``"1.50"`` -> ``"1.5"``, ``"1.23"`` stays: the zeros at the end of
+    the decimals go, and the point with them when nothing is left after it."""
+    return number.rstrip("0").rstrip(".") if "." in number else number
 
 
 def money_short(yuan: float | None, lang: str) -> str:

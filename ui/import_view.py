@@ -247,13 +247,23 @@ def snapshot_frame(viewer: Viewer, df: pd.DataFrame) -> pd.DataFrame:
     })  # fmt: skip
 
 
+def table_names(viewer: Viewer, tables) -> str:
+    """The files a snapshot's tables came from, as the bank calls them, in the contract's order and
+    the viewer's language (客户清单、资产余额表 / Client roster, Holdings); a table outside the
+    import contract (the snapshot's own ``meta``) is not a file and is left out."""
+    names = [
+        t.zh if viewer.lang == "zh" else t.en for n, t in contract.TABLES.items() if n in tables
+    ]
+    return viewer.t("common.list_sep").join(names)
+
+
 def templates(viewer: Viewer) -> None:
     """Blank templates to download and the data dictionary."""
     tr = viewer.t
     st.caption(tr("imp.templates_help"))
     for name, t in contract.TABLES.items():
         a, b, c = st.columns([3, 1, 1])
-        req = "、".join(
+        req = tr("common.list_sep").join(
             (col.zh if viewer.lang == "zh" else col.en) for col in t.columns if col.required
         )
         a.markdown(f"**{t.zh if viewer.lang == 'zh' else t.en}** · {tr('imp.required')}: {req}")
@@ -262,4 +272,43 @@ def templates(viewer: Viewer) -> None:
         c.download_button("XLSX", docs.template_xlsx(name), f"{name}.xlsx", on_click="ignore",
                           key=f"tpl_xlsx_{name}")  # fmt: skip
     with st.expander(tr("imp.dictionary")):
-        st.markdown(docs.data_dictionary())
+        dictionary(viewer)
+
+
+def dictionary_frame(viewer: Viewer, table: str) -> pd.DataFrame:
+    """One file's columns for the data dictionary in the viewer's language: the warehouse column,
+    the template header, required, the kind, the other header spellings the importer recognises
+    (as they are written in banks' files, whatever the language) and the notes."""
+    tr, zh = viewer.t, viewer.lang == "zh"
+    rows = []
+    for c in contract.TABLES[table].columns:
+        kind = tr(f"imp.kind.{c.kind}", codes=c.codes or "")
+        if c.pii or c.kind in ("id_number", "phone", "card"):
+            kind += f" · {tr('imp.dict.pii')}"
+        rows.append({
+            tr("imp.dict.col.column"): c.name,
+            tr("imp.dict.col.header"): c.zh if zh else c.en,
+            tr("imp.dict.col.required"): "✓" if c.required else "",
+            tr("imp.dict.col.kind"): kind,
+            tr("imp.dict.col.spellings"): tr("common.list_sep").join(c.aliases),
+            tr("imp.dict.col.notes"): c.note_zh if zh else c.note_en,
+        })  # fmt: skip
+    return pd.DataFrame(rows)
+
+
+def dictionary(viewer: Viewer) -> None:
+    """The data dictionary in the viewer's language, made from the import contract like
+    ``docs/data-dictionary.md`` (which holds both languages, for the bank's IT)."""
+    tr, zh = viewer.t, viewer.lang == "zh"
+    st.markdown(tr("imp.dict.intro"))
+    st.markdown(tr("imp.dict.refused"))
+    sep = tr("common.list_sep")
+    for name, t in contract.TABLES.items():
+        about = [tr("imp.dict.cli", cli=t.cli)] if t.cli else []
+        if t.key:
+            about.append(tr("imp.dict.key", columns=sep.join(f"`{k}`" for k in t.key)))
+        if t.needs:
+            about.append(tr("imp.dict.refers", tables=table_names(viewer, t.needs)))
+        st.markdown(f"**{t.zh if zh else t.en}** (`{name}`) · {t.grain_zh if zh else t.grain_en}")
+        st.caption(" · ".join(about))
+        st.dataframe(dictionary_frame(viewer, name), hide_index=True)

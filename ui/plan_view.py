@@ -16,8 +16,9 @@ import streamlit as st
 from analytics import client_lists
 from analytics import contact_plan as cp
 from analytics.access import AccessDenied
+from analytics.audit import AuditUnavailable
 from analytics.contact_log import OUTCOMES, ContactLogError
-from ui import charts, client_list, errors, formats, notes, shell
+from ui import charts, client_list, errors, exports, form_reset, formats, notes, shell
 from ui.shell import Viewer
 
 # The opener's variant when one trigger has several situations (detail "kind").
@@ -166,31 +167,84 @@ def accept_button(viewer: Viewer, n: int) -> bool:
     return clicked
 
 
-def plan_table(viewer: Viewer, part: pd.DataFrame, with_day: bool) -> pd.DataFrame:
-    """Plan rows (``plan_rows``) as shown and exported: client, tier, AUM, reason, topic, channel,
-    why the channel breaks the order, status (the outcome once done) and the opener; the day
-    first when ``with_day`` (a week is shown)."""
+def audited(viewer: Viewer, change: Callable[[], object]):
+    """Run a plan change that writes its own audit record (``contact_plan``); when the record
+    cannot be written the change was not made: show ``audit.failed``, flag the session (as
+    ``ui/audit_guard.py`` does) and stop."""
+    try:
+        return change()
+    except AuditUnavailable:
+        st.session_state["_audit_failed"] = True
+        st.error(viewer.t("audit.failed"))
+        st.stop()
+
+
+def undo_failed(viewer: Viewer, error: Exception) -> str:
+    """Why an undo was refused, in words (``contact_plan.PlanError`` by its code; a refusal as
+    such); never the exception's own text."""
+    code = getattr(error, "code", "undo_access")
+    return viewer.t("plan.undo_failed", reason=viewer.t(f"log_error.{code}"))
+
+
+def withdraw_control(viewer: Viewer, days: list[date], withdraw: Callable[[date], int]) -> None:
+    """Undo an acceptance: the accepted ``days`` shown (one picked when there are several) and
+    the button that withdraws that day's accepted plan with ``withdraw(day)``, back to the
+    proposal; after the rerun, what was withdrawn."""
     tr, lang = viewer.t, viewer.lang
+    form_reset.show("plan_withdraw")
+    if not days:
+        return
+    day = days[0]
+    if len(days) > 1:
+        day = st.selectbox(tr("plan.withdraw_day"), days, key="plan_withdraw_day",
+                           format_func=lambda d: formats.day(d, lang))  # fmt: skip
+    if st.button(tr("plan.withdraw", day=formats.day(day, lang)), key="plan_withdraw",
+                 icon=":material/undo:"):  # fmt: skip
+        try:
+            n = audited(viewer, lambda: withdraw(day))
+        except (AccessDenied, ContactLogError) as e:
+            st.error(undo_failed(viewer, e))
+        else:
+            form_reset.saved("plan_withdraw", tr("plan.withdrawn", n=n, day=formats.day(day, lang)))
+            st.rerun()
+    st.caption(tr("plan.withdraw_help"))
+
+
+def plan_columns(viewer: Viewer, part: pd.DataFrame, with_day: bool) -> list[exports.Col]:
+    """Plan rows (``plan_rows``) as columns (``exports.Col``): client, tier, AUM (yuan), reason,
+    topic, channel, why the channel breaks the order, status (the outcome once done) and the
+    opener; the day (a date) first when ``with_day`` (a week is shown)."""
+    tr = viewer.t
     status = [
         tr(f"outcome.{o}") if d else tr(f"plan.status_{s}")
         for d, o, s in zip(part["done"].fillna(False), part["outcome"], part["status"], strict=True)
     ]
-    table = {tr("col.day"): [formats.day(d, lang) for d in part["day"]]} if with_day else {}
-    table |= {
-        tr("col.client_id"): part["client_id"],
-        tr("col.name"): part[_names(viewer)],
-        tr("col.tier"): [tr(f"tier.{t}") for t in part["tier_now"]],
-        tr("col.aum"): [formats.money(v, lang) for v in part["aum_now"]],
-        tr("col.reason"): [reason_label(viewer, r) for r in part["reason"]],
-        tr("col.topic"): [tr(f"topic.{cp.TOPIC_OF[r]}") for r in part["reason"]],
-        tr("col.channel"): [tr(f"channel.{c}") for c in part["channel"]],
-        tr("plan.forced"): [forced_label(viewer, f) for f in part["forced"]],
-        tr("col.status"): status,
-        tr("plan.opener"): [
-            opener(viewer, r, d) for r, d in zip(part["reason"], part["detail"], strict=True)
-        ],
-    }
-    return pd.DataFrame(table)
+    text = lambda key, values: exports.Col(tr(key), exports.TEXT, values)  # noqa: E731
+    day = [exports.Col(tr("col.day"), exports.DATE, part["day"])] if with_day else []
+    return [
+        *day,
+        text("col.client_id", part["client_id"]),
+        text("col.name", part[_names(viewer)]),
+        text("col.tier", [tr(f"tier.{t}") for t in part["tier_now"]]),
+        exports.Col(tr("col.aum"), exports.MONEY, part["aum_now"]),
+        text("col.reason", [reason_label(viewer, r) for r in part["reason"]]),
+        text("col.topic", [tr(f"topic.{cp.TOPIC_OF[r]}") for r in part["reason"]]),
+        text("col.channel", [tr(f"channel.{c}") for c in part["channel"]]),
+        text("plan.forced", [forced_label(viewer, f) for f in part["forced"]]),
+        text("col.status", status),
+        text("plan.opener",
+             [opener(viewer, r, d) for r, d in zip(part["reason"], part["detail"], strict=True)]),
+    ]  # fmt: skip
+
+
+def plan_table(viewer: Viewer, part: pd.DataFrame, with_day: bool) -> pd.DataFrame:
+    """Plan rows as shown (``plan_columns``): days in words, AUM as 万/¥."""
+    return exports.shown(plan_columns(viewer, part, with_day), viewer.lang)
+
+
+def plan_export_table(viewer: Viewer, part: pd.DataFrame, with_day: bool) -> pd.DataFrame:
+    """Plan rows as exported (``exports.frame``): days as dates, AUM in yuan, names masked."""
+    return exports.frame(plan_columns(viewer, part, with_day), viewer.lang)
 
 
 def pick_contact(viewer: Viewer, part: pd.DataFrame, slot: str, with_day: bool) -> pd.Series | None:
@@ -220,26 +274,57 @@ def pick_contact(viewer: Viewer, part: pd.DataFrame, slot: str, with_day: bool) 
 
 
 def contact_card(
-    viewer: Viewer, row: pd.Series, slot: str, mark_done: Callable[[int, str, str], object]
+    viewer: Viewer,
+    row: pd.Series,
+    slot: str,
+    mark_done: Callable[[int, str, str], object],
+    undo_done: Callable[[int], object] | None = None,
 ) -> None:
     """The picked contact: its opener, a link to the client view, and for an accepted contact
-    not yet done the form that marks it done with ``mark_done(plan_id, outcome, note)``."""
+    not yet done the form that marks it done with ``mark_done(plan_id, outcome, note)``; once
+    done, the button that takes it back to open with ``undo_done(plan_id)``."""
     tr = viewer.t
     with st.container(border=True):
         st.markdown(f"> {formats.md(opener(viewer, row['reason'], row['detail']))}")
         if st.button(tr("plan.open_client"), key=f"plan_{slot}_open"):
             st.switch_page("pages/client.py", query_params={
                 "client": row["client_id"], "lang": viewer.lang, **client_list._as_param(viewer)})  # fmt: skip
-        notes.warning(viewer, f"plan_{slot}_done")  # after a save, the row is done
+        form = f"plan_{slot}_done"
+        form_reset.show(form, (f"plan_{slot}_outcome", f"plan_{slot}_note"))  # what was saved
+        form_reset.show(f"plan_{slot}_undo")  # what was undone
+        notes.warning(viewer, form)  # after a save, the row is done
         if row["status"] != "accepted":
             st.caption(tr("plan.accept_first"))
         elif bool(row["done"]):
             st.success(tr("plan.already_done", outcome=tr(f"outcome.{row['outcome']}")))
+            if undo_done is not None:
+                _undo_button(viewer, row, slot, undo_done)
         else:
-            _done_form(viewer, slot, partial(mark_done, int(row["plan_id"])))
+            _done_form(viewer, row, slot, partial(mark_done, int(row["plan_id"])))
 
 
-def _done_form(viewer: Viewer, slot: str, save: Callable[[str, str], object]) -> None:
+def _client_label(viewer: Viewer, row: pd.Series) -> str:
+    return f"{row[_names(viewer)]} · {row['client_id']}"
+
+
+def _undo_button(
+    viewer: Viewer, row: pd.Series, slot: str, undo_done: Callable[[int], object]
+) -> None:
+    tr = viewer.t
+    if not st.button(tr("plan.undo_done"), key=f"plan_{slot}_undo", icon=":material/undo:"):
+        return
+    try:
+        audited(viewer, lambda: undo_done(int(row["plan_id"])))
+    except (AccessDenied, ContactLogError) as e:
+        st.error(undo_failed(viewer, e))
+    else:
+        form_reset.saved(f"plan_{slot}_undo", tr("plan.undone", client=_client_label(viewer, row)))
+        st.rerun()
+
+
+def _done_form(
+    viewer: Viewer, row: pd.Series, slot: str, save: Callable[[str, str], object]
+) -> None:
     tr, form = viewer.t, f"plan_{slot}_done"
     with st.form(form):
         outcome = st.radio(tr("col.outcome"), OUTCOMES, horizontal=True,
@@ -251,12 +336,29 @@ def _done_form(viewer: Viewer, slot: str, save: Callable[[str, str], object]) ->
         if not submit:
             return
         try:
-            save(outcome, note)
+            audited(viewer, lambda: save(outcome, note))
         except (AccessDenied, ContactLogError) as e:
             st.error(errors.contact_not_saved(e, viewer.lang))
         else:
             notes.saved(form, note)
+            form_reset.saved(form, saved_message(viewer, "plan.done_saved",
+                                                 _client_label(viewer, row), outcome, note))  # fmt: skip
             st.rerun()
+
+
+def saved_message(
+    viewer: Viewer, key: str, client: str, outcome: str, note: str | None, channel: str = ""
+) -> str:
+    """What a saved contact form recorded, in words: ``key`` (``plan.done_saved``,
+    ``inv.record_saved``) with the client, channel, outcome and the note as typed (the author
+    reads their own words), or that it has none."""
+    tr = viewer.t
+    text = (note or "").strip()
+    return tr(
+        key, client=client, outcome=tr(f"outcome.{outcome}"),
+        channel=tr(f"channel.{channel}") if channel else "",
+        note=tr("form.note_saved", note=text) if text else tr("form.no_note"),
+    )  # fmt: skip
 
 
 def ics_events(viewer: Viewer, deep: pd.DataFrame) -> pd.DataFrame:
@@ -273,12 +375,12 @@ def ics_events(viewer: Viewer, deep: pd.DataFrame) -> pd.DataFrame:
 def plan_exports(
     viewer: Viewer, rows: pd.DataFrame, deep: pd.DataFrame, week: list[date], with_day: bool
 ):
-    """What ``client_list.downloads`` exports: the clients on it, the plan as shown, and the
+    """What ``client_list.downloads`` exports: the clients on it, the plan as data, and the
     week's deep contacts (``deep``) as an iCalendar file."""
     ics = cp.deep_contacts_ics(ics_events(viewer, deep), viewer.t("plan.ics_name"))
     ids = sorted(set(rows["client_id"]) | set(deep["client_id"]))
     calendar = (ics, f"deep-contacts-{week[0]}.ics", "text/calendar")
-    return ids, plan_table(viewer, rows, with_day), {"iCalendar": calendar}
+    return ids, plan_export_table(viewer, rows, with_day), {"iCalendar": calendar}
 
 
 def coverage_bars(viewer: Viewer, coverage: pd.DataFrame) -> pd.DataFrame:

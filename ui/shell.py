@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import re
 import tomllib
+import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
@@ -22,6 +23,7 @@ import streamlit as st
 
 from analytics import access, business_day, snapshot, store
 from analytics.access import Scope
+from ui.formats import md
 from ui.i18n import LANGS, lang_from_locale, t
 
 ALL_ROLES = access.ROLES
@@ -92,6 +94,10 @@ PAGES: tuple[PageSpec, ...] = (
     PageSpec(
         "users", "pages/users.py", "users", "page.users", ":material/manage_accounts:",
         "section.data",
+    ),
+    PageSpec(
+        "glossary", "pages/glossary.py", "glossary", "page.glossary", ":material/menu_book:",
+        "section.rules",
     ),
     PageSpec(
         "settings", "pages/settings.py", "settings", "page.settings", ":material/tune:",
@@ -240,12 +246,16 @@ def current_viewer() -> Viewer:
     if is_demo:
         if "_as" not in st.session_state:
             st.session_state["_as"] = st.query_params.get("as", "trainer")
+        asked = st.session_state["_as"]
         scope = access.parse_as(
-            st.session_state["_as"],
+            asked,
             list(branches["branch_id"]),
             dict(zip(rms["rm_id"], rms["branch_id"], strict=True)),
         )
         st.session_state["_as"] = access.as_value(scope)
+        unknown = unknown_as(asked, scope)
+        if unknown is not None:  # shown by as_banner until the viewer picks a role
+            st.session_state["_as_unknown"] = unknown
         st.query_params["as"] = st.session_state["_as"]
     elif mode == "none":
         # a bank's data and no login configured: nobody may be anybody, so nothing is shown
@@ -306,7 +316,11 @@ def _main() -> None:
     # bank's intranet cannot reach
     st.set_page_config(page_title="BranchLens", page_icon=str(FAVICON), layout="wide")
     viewer = current_viewer()
-    nav = st.navigation(navigation(viewer), expanded=True)  # the data and users pages too
+    sections = navigation(viewer)
+    nav = st.navigation(sections, expanded=True)  # the data and users pages too
+    if nav.url_path == PAGES[0].url_path:  # "/overview": on to "/", where the default page is
+        home = next(p for pages in sections.values() for p in pages if p.url_path == "")
+        st.switch_page(home, query_params=st.query_params.to_dict())
     asked = requested_page(st.context.url)
     if asked is not None and viewer.scope.role not in asked.roles:
         # a URL naming a page outside the role's navigation (Streamlit alone would quietly run
@@ -317,6 +331,7 @@ def _main() -> None:
         st.stop()
     sidebar(viewer)
     stale_banner(viewer)
+    as_banner(viewer)
     st.session_state["_in_app"] = True
     try:
         nav.run()
@@ -340,11 +355,8 @@ def hide_navigation() -> None:
     with a form calls it before the form: registered after it, Streamlit reruns the script once
     more, and the form's answer (a wrong password, say) would vanish with that rerun."""
     root = Path(__file__).resolve().parent.parent  # absolute: a page script may be the main one
-    st.navigation(
-        [st.Page(root / p.path, title=p.id, url_path=p.url_path, default=i == 0)
-         for i, p in enumerate(PAGES)],
-        position="hidden",
-    )  # fmt: skip
+    pages = [st.Page(root / p.path, title=p.id, url_path=p.url_path) for p in PAGES[1:]]
+    st.navigation(_home_pages(root / PAGES[0].path, PAGES[0].id) + pages, position="hidden")
     with st.sidebar:
         _language_switch(_lang())
 
@@ -460,6 +472,39 @@ def stale_banner(viewer: Viewer) -> None:
         )  # fmt: skip
 
 
+# What of an unknown ``as=`` value the warning repeats: id characters only, and not too many
+# (it comes from the URL, so it must not bring Markdown or a page of text with it).
+_AS_ECHO = re.compile(r"[^0-9A-Za-z_.:\-]")
+_AS_ECHO_MAX = 32
+
+
+def unknown_as(asked: str | None, scope: Scope) -> tuple[str, dict] | None:
+    """``(string key, fields)`` of the warning for a demo-mode ``as=`` value that names nobody in
+    the snapshot (``rm:R9999``, ``manager:B999``, a misspelt role), which ``access.parse_as``
+    turned into the trainer; None when the value was honoured or left empty (the default)."""
+    value = (asked or "").strip()
+    honoured = value == access.as_value(scope) or (value == "manager" and scope.role == "manager")
+    if not value or honoured:
+        return None
+    kind, _, rest = value.partition(":")
+    if kind == "rm" and rest:
+        return "as.unknown_rm", {"rm_id": _AS_ECHO.sub("", rest)[:_AS_ECHO_MAX]}
+    if kind == "manager" and rest:
+        return "as.unknown_branch", {"branch_id": _AS_ECHO.sub("", rest)[:_AS_ECHO_MAX]}
+    return "as.unknown_role", {"value": _AS_ECHO.sub("", value)[:_AS_ECHO_MAX]}
+
+
+def as_banner(viewer: Viewer) -> None:
+    """At the top of every page in demo mode: a warning that the ``as=`` of the URL named nobody
+    in this snapshot and the trainer view is shown instead, until the viewer picks a role in
+    the sidebar (``_set_as``)."""
+    unknown = st.session_state.get("_as_unknown") if viewer.demo_mode else None
+    if unknown is not None:
+        key, fields = unknown
+        shown = {name: md(value) for name, value in fields.items()}  # an "_" stays an "_"
+        st.warning(t(key, viewer.lang, **shown), icon=":material/person_off:")
+
+
 def _set_lang() -> None:
     value = st.session_state.get("lang_widget")
     if value in LANGS:  # a segmented control can be cleared; keep the language then
@@ -470,6 +515,7 @@ def _set_lang() -> None:
 def _set_as() -> None:
     st.session_state["_as"] = st.session_state["as_widget"]
     st.query_params["as"] = st.session_state["_as"]
+    st.session_state.pop("_as_unknown", None)  # a role picked from the list: nothing to warn of
 
 
 def navigation(viewer: Viewer) -> dict[str, list]:
@@ -477,16 +523,50 @@ def navigation(viewer: Viewer) -> dict[str, list]:
     sections: dict[str, list] = {}
     for spec in PAGES:
         if viewer.scope.role in spec.roles:
-            sections.setdefault(viewer.t(spec.section_key), []).append(
-                st.Page(
-                    spec.path,
-                    title=viewer.t(spec.title_key),
-                    icon=spec.icon,
-                    url_path=spec.url_path,
-                    default=spec.id == PAGES[0].id,
-                )
+            title = viewer.t(spec.title_key)
+            sections.setdefault(viewer.t(spec.section_key), []).extend(
+                _home_pages(spec.path, title, spec.icon)
+                if spec is PAGES[0]
+                else [st.Page(spec.path, title=title, icon=spec.icon, url_path=spec.url_path)]
             )
     return sections
+
+
+def _home_pages(path, title: str, icon: str | None = None) -> list:
+    """The default page (``PAGES[0]``, the overview) twice: served at "/" in the navigation, and
+    hidden at its own path, so that a link or bookmark to ``/overview`` opens it (``_main`` then
+    moves the browser on to "/") instead of Streamlit's "Page not found" dialog. Streamlit serves
+    a default page at "/" only and keeps its ``url_path`` for telling pages apart, so that one
+    carries a suffix no URL names."""
+    spec = PAGES[0]
+    return [
+        st.Page(path, title=title, icon=icon, url_path=f"{spec.url_path}-home", default=True),
+        st.Page(path, title=title, icon=icon, url_path=spec.url_path, visibility="hidden"),
+    ]
+
+
+# ---------------------------------------------------------------------------- client id
+
+
+def normalize_client_id(text: str | None) -> str:
+    """A typed client id as the warehouse spells it: client ids are case-insensitive (issue 14),
+    so the text is NFKC-normalised (full-width letters and digits from an IME become ASCII),
+    stripped and upper-cased: ``" c00000010 "`` -> ``"C00000010"``; ``""`` for nothing typed."""
+    return unicodedata.normalize("NFKC", str(text or "")).strip().upper()
+
+
+def client_id_input(label: str, help: str | None = None) -> str:
+    """The text box of a page that opens one client, prefilled from ``?client=``: the typed id
+    through ``normalize_client_id`` (``""`` when empty); a non-empty one is written back to
+    ``?client=`` so the URL names the client shown. Every page that takes a typed client id uses
+    it."""
+    typed = st.text_input(
+        label, value=normalize_client_id(st.query_params.get("client")), help=help
+    )
+    client_id = normalize_client_id(typed)
+    if client_id:
+        st.query_params["client"] = client_id
+    return client_id
 
 
 # ---------------------------------------------------------------------------- audit
