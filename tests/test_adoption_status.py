@@ -173,8 +173,9 @@ def test_accept_then_undo_in_the_page(app_root, demo_db_path):
     wh = store.open_warehouse(demo_db_path)
     moves = len(adoption.propose_assignment(wh, None, Scope("manager", ("B001",))))
     wh.close()
-    assert moves > 0, "the demo should propose a move in B001"
-    opening = f"{moves} moves proposed; no client changes RM until they are accepted."
+    assert moves == 1, "the test snapshot proposes one move in B001"
+    # one move: the English singular (ui.i18n.EN_ONE)
+    opening = "1 move proposed; no client changes RM until it is accepted."
 
     at = _page("manager", "en")
     assert opening in [m.value for m in at.info]
