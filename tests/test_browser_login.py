@@ -129,8 +129,8 @@ def run_finished(page) -> None:
     """Wait until the script run on screen has ended (the app root's ``data-test-script-state``
     is ``notRunning``). A click does not change that state until the server starts the run, so
     call it only once something the new run draws is on screen (a title, a button): then the run
-    has started, and ``notRunning`` means it is over. After a click that reruns nothing (a tab) it
-    returns at once."""
+    has started, and ``notRunning`` means it is over. After a click that reruns nothing (most
+    tabs) it returns at once; a tab with ``on_change="rerun"`` may start its run later."""
     page.locator("[data-testid='stApp'][data-test-script-state='notRunning']").wait_for(
         timeout=90_000
     )
@@ -176,6 +176,23 @@ def test_an_rm_logs_in_opens_every_page_and_downloads_no_clear_number(
     seen, files, fetched = [], [], set()
     main = page.get_by_test_id("stMain")
 
+    def prepare_export(key: str) -> None:
+        """Click the list's export button until its files are on screen. A tab that reruns the
+        page (segmentation's list follows the open tab) may start its run after the click, and
+        that run draws the list afresh without the files: then the click is made again. The wait
+        is for the files themselves, never for the page to stop changing."""
+        ready = main.locator(f".st-key-{key}_csv [data-testid='stDownloadButton']")
+        for _ in range(6):
+            if ready.count():
+                break
+            main.locator(f".st-key-{key}_export button").click()
+            try:
+                ready.first.wait_for(timeout=20_000)
+            except sync_api.Error:
+                run_finished(page)
+        ready.first.wait_for(timeout=10_000)
+        run_finished(page)
+
     def collect(page_id: str) -> None:
         """Every tab of the page on screen: its text, and each file it offers, downloaded."""
         tabs = main.get_by_role("tab")
@@ -186,11 +203,7 @@ def test_an_rm_logs_in_opens_every_page_and_downloads_no_clear_number(
             # a client list's export is prepared by its button first; its files then appear
             # under the list's own key (``<key>_export`` -> ``<key>_csv``, ``<key>_xlsx``)
             for key in element_keys(main, "stButton", "_export"):
-                ready = main.locator(f".st-key-{key}_csv [data-testid='stDownloadButton']")
-                if not ready.count():
-                    main.locator(f".st-key-{key}_export button").click()
-                    ready.first.wait_for(timeout=90_000)
-                    run_finished(page)
+                prepare_export(key)
             seen.append((page_id, main.inner_text()))
             for key in element_keys(main, "stDownloadButton"):
                 if (page_id, key) in fetched:
