@@ -4,10 +4,9 @@ typed client id is case-insensitive (``ui/shell.py``: ``unknown_as``, ``normaliz
 
 from __future__ import annotations
 
-import os
-import shutil
 from pathlib import Path
 
+import app_pages
 import pytest
 from streamlit.testing.v1 import AppTest
 
@@ -82,30 +81,12 @@ def test_an_unknown_as_still_falls_back_to_the_trainer():
 def app_data(demo_db_path, tmp_path_factory):
     """A data folder with the small demo snapshot published as current (as in test_pages)."""
     root = tmp_path_factory.mktemp("data_as")
-    copy = root / "incoming.duckdb"
-    shutil.copy(demo_db_path, copy)
-    published = store.publish_snapshot(copy, "demo", root)
-    old = os.environ.get("BRANCHLENS_DATA")
-    os.environ["BRANCHLENS_DATA"] = str(root)
-    yield published
-    if old is None:
-        os.environ.pop("BRANCHLENS_DATA", None)
-    else:
-        os.environ["BRANCHLENS_DATA"] = old
+    with app_pages.published_demo(root, demo_db_path) as published:
+        yield published
 
 
 def run_page(page_path: str, lang: str, role: str | None = None, **params) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=90)
-    if role is not None:
-        at.query_params["as"] = role
-    at.query_params["lang"] = lang
-    for key, value in params.items():
-        at.query_params[key] = value
-    at.run()
-    if page_path != PAGES[0].path:
-        at.switch_page(page_path)
-        at.run()
-    return at
+    return app_pages.run_page(page_path, role, lang, **params)
 
 
 def _param(at: AppTest, name: str) -> str:

@@ -5,16 +5,15 @@ restore the workspace rows exactly and write one audit record each."""
 
 from __future__ import annotations
 
-import os
-import shutil
 from pathlib import Path
 
+import app_pages
 import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
 from analytics import store
-from ui import formats, shell
+from ui import formats
 from ui.i18n import EN, ZH
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
@@ -25,17 +24,8 @@ def data(demo_db_path, tmp_path_factory):
     """A data folder of its own (the demo snapshot published as current), so the rows compared
     here are only this module's."""
     root = tmp_path_factory.mktemp("forms_undo")
-    shutil.copy(demo_db_path, root / "incoming.duckdb")
-    published = store.publish_snapshot(root / "incoming.duckdb", "demo", root)
-    old = os.environ.get("BRANCHLENS_DATA")
-    os.environ["BRANCHLENS_DATA"] = str(root)
-    shell.workspace.clear()  # one cached connection per process: to this folder's workspace
-    yield published
-    shell.workspace.clear()
-    if old is None:
-        os.environ.pop("BRANCHLENS_DATA", None)
-    else:
-        os.environ["BRANCHLENS_DATA"] = old
+    with app_pages.published_demo(root, demo_db_path) as published:
+        yield published
 
 
 def run_page(page: str, role: str, lang: str) -> AppTest:

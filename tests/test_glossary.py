@@ -7,16 +7,14 @@ language and a link to the page that uses it, and the search box filters to the 
 from __future__ import annotations
 
 import copy
-import os
 import re
-import shutil
 from pathlib import Path
 
+import app_pages
 import pytest
 from streamlit.testing.v1 import AppTest
 
 import analytics.settings
-from analytics import store
 from analytics.settings import SETTINGS_PATH, load_settings
 from ui import glossary_view
 from ui.formats import money
@@ -186,16 +184,8 @@ def test_an_empty_search_shows_everything():
 def app_data(demo_db_path, tmp_path_factory):
     """A data folder with the small demo snapshot published as current; the app reads it."""
     root = tmp_path_factory.mktemp("glossary-data")
-    incoming = root / "incoming.duckdb"
-    shutil.copy(demo_db_path, incoming)
-    store.publish_snapshot(incoming, "demo", root)
-    old = os.environ.get("BRANCHLENS_DATA")
-    os.environ["BRANCHLENS_DATA"] = str(root)
-    yield root
-    if old is None:
-        os.environ.pop("BRANCHLENS_DATA", None)
-    else:
-        os.environ["BRANCHLENS_DATA"] = old
+    with app_pages.published_demo(root, demo_db_path):
+        yield root
 
 
 def open_glossary(role: str, lang: str) -> AppTest:

@@ -12,12 +12,11 @@ membership, from the reference implementation (``analytics.rfm.retail_rfm``).
 from __future__ import annotations
 
 import math
-import os
 import re
-import shutil
 from datetime import date
 from pathlib import Path
 
+import app_pages
 import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
@@ -25,7 +24,7 @@ from streamlit.testing.v1 import AppTest
 from analytics import rfm, scorecard, store
 from analytics.access import Scope
 from analytics.settings import load_settings
-from ui import corporate_view, formats, shell
+from ui import corporate_view, formats
 from ui.i18n import EN, ZH
 from ui.shell import PAGES, Viewer
 
@@ -38,28 +37,12 @@ def app_data(demo_db_path, tmp_path_factory):
     workspace connection is cached per process (``shell.workspace``): it is dropped on the way in
     and out, so that neither this module nor the next one writes into the other's folder."""
     root = tmp_path_factory.mktemp("list_views_data")
-    copy = root / "incoming.duckdb"
-    shutil.copy(demo_db_path, copy)
-    published = store.publish_snapshot(copy, "demo", root)
-    old = os.environ.get("BRANCHLENS_DATA")
-    os.environ["BRANCHLENS_DATA"] = str(root)
-    shell.workspace.clear()
-    yield published
-    shell.workspace.clear()
-    if old is None:
-        os.environ.pop("BRANCHLENS_DATA", None)
-    else:
-        os.environ["BRANCHLENS_DATA"] = old
+    with app_pages.published_demo(root, demo_db_path) as published:
+        yield published
 
 
 def run_page(page_path: str, role: str, lang: str) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=120)
-    at.query_params["as"] = role
-    at.query_params["lang"] = lang
-    at.run()
-    if page_path != PAGES[0].path:
-        at.switch_page(page_path)
-        at.run()
+    at = app_pages.run_page(page_path, role, lang, timeout=120)
     assert not at.exception, [e.value for e in at.exception]
     return at
 

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import os
-import shutil
 from pathlib import Path
 
+import app_pages
 import pytest
+from app_pages import run_page
 from streamlit.testing.v1 import AppTest
 
 from analytics import store
@@ -25,29 +25,8 @@ ROLES = ["trainer", "head_office", "manager", "manager:B002", "rm:R0001", "rm:R0
 def app_data(demo_db_path, tmp_path_factory):
     """A data folder with the small demo snapshot published as current; the app reads it."""
     root = tmp_path_factory.mktemp("data")
-    copy = root / "incoming.duckdb"
-    shutil.copy(demo_db_path, copy)
-    published = store.publish_snapshot(copy, "demo", root)
-    old = os.environ.get("BRANCHLENS_DATA")
-    os.environ["BRANCHLENS_DATA"] = str(root)
-    yield published
-    if old is None:
-        os.environ.pop("BRANCHLENS_DATA", None)
-    else:
-        os.environ["BRANCHLENS_DATA"] = old
-
-
-def run_page(page_path: str, role: str, lang: str, **params) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=90)
-    at.query_params["as"] = role
-    at.query_params["lang"] = lang
-    for key, value in params.items():
-        at.query_params[key] = value
-    at.run()
-    if page_path != PAGES[0].path:
-        at.switch_page(page_path)
-        at.run()
-    return at
+    with app_pages.published_demo(root, demo_db_path) as published:
+        yield published
 
 
 @pytest.mark.parametrize("lang", ["zh", "en"])

@@ -4,17 +4,16 @@ with the raw file behind a collapsed expander."""
 from __future__ import annotations
 
 import copy
-import os
 import re
-import shutil
 import tomllib
 from pathlib import Path
 
+import app_pages
 import pytest
 from streamlit.testing.v1 import AppTest
 from streamlit.testing.v1.element_tree import Expander
 
-from analytics import rules_doc, store
+from analytics import rules_doc
 from ui import rules_view
 from ui.i18n import EN, ZH
 
@@ -256,16 +255,8 @@ def test_a_value_of_the_wrong_type_is_shown_as_written():
 @pytest.fixture(scope="module")
 def app_data(demo_db_path, tmp_path_factory):
     root = tmp_path_factory.mktemp("rulesdata")
-    incoming = root / "incoming.duckdb"
-    shutil.copy(demo_db_path, incoming)
-    store.publish_snapshot(incoming, "demo", root)
-    old = os.environ.get("BRANCHLENS_DATA")
-    os.environ["BRANCHLENS_DATA"] = str(root)
-    yield root
-    if old is None:
-        os.environ.pop("BRANCHLENS_DATA", None)
-    else:
-        os.environ["BRANCHLENS_DATA"] = old
+    with app_pages.published_demo(root, demo_db_path):
+        yield root
 
 
 def rules_page(lang: str) -> AppTest:

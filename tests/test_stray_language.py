@@ -13,13 +13,13 @@ names ("1 clients", "1 year(s)", "50.0万").
 from __future__ import annotations
 
 import json
-import os
 import re
-import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
+import app_pages
 import pytest
+from app_pages import run_page
 from streamlit.testing.v1 import AppTest
 
 from analytics import store
@@ -35,29 +35,8 @@ ROLES = ["trainer", "head_office", "manager", "rm:R0001"]
 def app_data(demo_db_path, tmp_path_factory):
     """A data folder of its own with the small demo snapshot published as current."""
     root = tmp_path_factory.mktemp("stray_data")
-    copy = root / "incoming.duckdb"
-    shutil.copy(demo_db_path, copy)
-    published = store.publish_snapshot(copy, "demo", root)
-    old = os.environ.get("BRANCHLENS_DATA")
-    os.environ["BRANCHLENS_DATA"] = str(root)
-    yield published
-    if old is None:
-        os.environ.pop("BRANCHLENS_DATA", None)
-    else:
-        os.environ["BRANCHLENS_DATA"] = old
-
-
-def run_page(page_path: str, role: str, lang: str, **params) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=90)
-    at.query_params["as"] = role
-    at.query_params["lang"] = lang
-    for key, value in params.items():
-        at.query_params[key] = value
-    at.run()
-    if page_path != PAGES[0].path:
-        at.switch_page(page_path)
-        at.run()
-    return at
+    with app_pages.published_demo(root, demo_db_path) as published:
+        yield published
 
 
 # ----------------------------------------------------------------------------- allow-lists
