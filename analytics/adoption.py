@@ -386,29 +386,23 @@ def accept_assignment(
         )
         for r in proposal.to_dict("records")
     ]
-    with ws.cursor() as cur:
-        cur.execute("BEGIN TRANSACTION")
-        try:
-            # current_timestamp is the transaction's start: one value for every row
-            now = cur.execute("SELECT CAST(current_timestamp AS TIMESTAMP)").fetchone()[0]
-            cur.executemany(
-                """INSERT INTO rm_assignments
-                   (client_id, rm_id, previous_rm_id, branch_id, accepted_by, accepted_at)
-                   VALUES (?, ?, ?, ?, ?, ?)""",
-                [(*r, now) for r in rows],
-            )
-            if audit is not None:
-                moves = proposal["reason"].value_counts().to_dict() if "reason" in proposal else {}
-                detail = "; ".join(f"{k}={v}" for k, v in sorted(moves.items()))
-                _record(audit, AuditEvent(
-                    viewer, "assign", tuple(r[0] for r in rows),
-                    f"rm_assignments: {detail or f'rows={len(rows)}'}", role=scope.role,
-                    branch_ids=tuple(sorted({r[3] for r in rows if r[3] is not None})),
-                ))  # fmt: skip
-            cur.execute("COMMIT")
-        except Exception:
-            cur.execute("ROLLBACK")
-            raise
+    with ws.transaction() as cur:
+        # current_timestamp is the transaction's start: one value for every row
+        now = cur.execute("SELECT CAST(current_timestamp AS TIMESTAMP)").fetchone()[0]
+        cur.executemany(
+            """INSERT INTO rm_assignments
+               (client_id, rm_id, previous_rm_id, branch_id, accepted_by, accepted_at)
+               VALUES (?, ?, ?, ?, ?, ?)""",
+            [(*r, now) for r in rows],
+        )
+        if audit is not None:
+            moves = proposal["reason"].value_counts().to_dict() if "reason" in proposal else {}
+            detail = "; ".join(f"{k}={v}" for k, v in sorted(moves.items()))
+            _record(audit, AuditEvent(
+                viewer, "assign", tuple(r[0] for r in rows),
+                f"rm_assignments: {detail or f'rows={len(rows)}'}", role=scope.role,
+                branch_ids=tuple(sorted({r[3] for r in rows if r[3] is not None})),
+            ))  # fmt: skip
     return len(rows)
 
 
@@ -514,40 +508,34 @@ def undo_acceptance(
     if not isinstance(scope, Scope) or not may(scope, "accept_adoption"):
         raise AccessDenied("assign_manager_only")
     key = [acceptance.accepted_at, acceptance.accepted_by]
-    with ws.cursor() as cur:
-        cur.execute("BEGIN TRANSACTION")
-        try:
-            rows = cur.execute(
-                """SELECT client_id, rm_id, previous_rm_id, branch_id FROM rm_assignments
-                   WHERE accepted_at = ? AND accepted_by = ? ORDER BY rowid""",
-                key,
-            ).fetchall()
-            if not rows:
-                raise UndoError("not_accepted")
-            if not all(scope.owns(r[3], None) for r in rows):
-                raise AccessDenied("assign_outside_scope")
-            clients = [r[0] for r in rows]
-            later = cur.execute(
-                """SELECT COUNT(*) FROM rm_assignments
-                   WHERE client_id IN (SELECT UNNEST(?::VARCHAR[])) AND accepted_at > ?""",
-                [clients, acceptance.accepted_at],
-            ).fetchone()[0]
-            if later:
-                raise UndoError("superseded")
-            cur.execute("DELETE FROM rm_assignments WHERE accepted_at = ? AND accepted_by = ?", key)
-            if audit is not None:
-                moves = ", ".join(f"{c} {rm}->{prev or '-'}" for c, rm, prev, _ in rows)
-                _record(audit, AuditEvent(
-                    _viewer(scope), "undo", tuple(dict.fromkeys(clients)),
-                    f"assign: withdrew {len(rows)} rm_assignments accepted by "
-                    f"{acceptance.accepted_by} at {acceptance.accepted_at.isoformat()} "
-                    f"(client RM->back to): {moves}",
-                    role=scope.role, branch_ids=tuple(sorted({r[3] for r in rows})),
-                ))  # fmt: skip
-            cur.execute("COMMIT")
-        except Exception:
-            cur.execute("ROLLBACK")
-            raise
+    with ws.transaction() as cur:
+        rows = cur.execute(
+            """SELECT client_id, rm_id, previous_rm_id, branch_id FROM rm_assignments
+               WHERE accepted_at = ? AND accepted_by = ? ORDER BY rowid""",
+            key,
+        ).fetchall()
+        if not rows:
+            raise UndoError("not_accepted")
+        if not all(scope.owns(r[3], None) for r in rows):
+            raise AccessDenied("assign_outside_scope")
+        clients = [r[0] for r in rows]
+        later = cur.execute(
+            """SELECT COUNT(*) FROM rm_assignments
+               WHERE client_id IN (SELECT UNNEST(?::VARCHAR[])) AND accepted_at > ?""",
+            [clients, acceptance.accepted_at],
+        ).fetchone()[0]
+        if later:
+            raise UndoError("superseded")
+        cur.execute("DELETE FROM rm_assignments WHERE accepted_at = ? AND accepted_by = ?", key)
+        if audit is not None:
+            moves = ", ".join(f"{c} {rm}->{prev or '-'}" for c, rm, prev, _ in rows)
+            _record(audit, AuditEvent(
+                _viewer(scope), "undo", tuple(dict.fromkeys(clients)),
+                f"assign: withdrew {len(rows)} rm_assignments accepted by "
+                f"{acceptance.accepted_by} at {acceptance.accepted_at.isoformat()} "
+                f"(client RM->back to): {moves}",
+                role=scope.role, branch_ids=tuple(sorted({r[3] for r in rows})),
+            ))  # fmt: skip
     return len(rows)
 
 

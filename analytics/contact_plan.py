@@ -995,46 +995,40 @@ def accept_plan(
         raise AccessDenied("another RM's plan")
     rows = plan.assign(plan_day=pd.to_datetime(plan["day"]).dt.date, accepted_by=accepted_by)
     days = sorted(set(rows["plan_day"]))
-    with ws.cursor() as cur:
-        cur.execute("BEGIN TRANSACTION")
-        try:
-            cur.execute(
-                """
-                DELETE FROM planned_contacts p
-                WHERE p.rm_id = ? AND p.plan_day IN (SELECT UNNEST(?::DATE[]))
-                  AND NOT EXISTS (SELECT 1 FROM contact_logs l WHERE l.plan_id = p.plan_id)
-                """,
-                [scope.rm_id, days],
-            )
-            kept = cur.execute(
-                "SELECT client_id, plan_day FROM planned_contacts WHERE rm_id = ? "
-                "AND plan_day IN (SELECT UNNEST(?::DATE[]))",
-                [scope.rm_id, days],
-            ).df()
-            if not kept.empty:
-                kept["plan_day"] = pd.to_datetime(kept["plan_day"]).dt.date
-                done = set(zip(kept["client_id"], kept["plan_day"], strict=True))
-                keys = zip(rows["client_id"], rows["plan_day"], strict=True)
-                rows = rows[[k not in done for k in keys]]
-            new = rows[["plan_day", "rm_id", "client_id", "slot", "channel", "reason", "priority",
-                        "detail", "accepted_by"]]  # fmt: skip
-            cur.register("new_plan", new)
-            cur.execute(
-                """
-                INSERT INTO planned_contacts (plan_day, rm_id, client_id, slot, channel, reason,
-                                              priority, detail, accepted_by)
-                SELECT plan_day, rm_id, client_id, slot, channel, reason, priority, detail,
-                       accepted_by
-                FROM new_plan ORDER BY plan_day, rm_id, priority DESC, client_id
-                """
-            )
-            listed = ", ".join(str(d) for d in days)
-            _audit(audit_log, None, scope, "accept_plan", new["client_id"],
-                   f"planned_contacts: {scope.rm_id} {listed}, {len(new)} contacts")  # fmt: skip
-            cur.execute("COMMIT")
-        except Exception:
-            cur.execute("ROLLBACK")
-            raise
+    with ws.transaction() as cur:
+        cur.execute(
+            """
+            DELETE FROM planned_contacts p
+            WHERE p.rm_id = ? AND p.plan_day IN (SELECT UNNEST(?::DATE[]))
+              AND NOT EXISTS (SELECT 1 FROM contact_logs l WHERE l.plan_id = p.plan_id)
+            """,
+            [scope.rm_id, days],
+        )
+        kept = cur.execute(
+            "SELECT client_id, plan_day FROM planned_contacts WHERE rm_id = ? "
+            "AND plan_day IN (SELECT UNNEST(?::DATE[]))",
+            [scope.rm_id, days],
+        ).df()
+        if not kept.empty:
+            kept["plan_day"] = pd.to_datetime(kept["plan_day"]).dt.date
+            done = set(zip(kept["client_id"], kept["plan_day"], strict=True))
+            keys = zip(rows["client_id"], rows["plan_day"], strict=True)
+            rows = rows[[k not in done for k in keys]]
+        new = rows[["plan_day", "rm_id", "client_id", "slot", "channel", "reason", "priority",
+                    "detail", "accepted_by"]]  # fmt: skip
+        cur.register("new_plan", new)
+        cur.execute(
+            """
+            INSERT INTO planned_contacts (plan_day, rm_id, client_id, slot, channel, reason,
+                                          priority, detail, accepted_by)
+            SELECT plan_day, rm_id, client_id, slot, channel, reason, priority, detail,
+                   accepted_by
+            FROM new_plan ORDER BY plan_day, rm_id, priority DESC, client_id
+            """
+        )
+        listed = ", ".join(str(d) for d in days)
+        _audit(audit_log, None, scope, "accept_plan", new["client_id"],
+               f"planned_contacts: {scope.rm_id} {listed}, {len(new)} contacts")  # fmt: skip
     return len(new)
 
 
@@ -1148,33 +1142,27 @@ def withdraw_plan(
         raise AccessDenied("only the RM withdraws their plan")
     if rm_id != scope.rm_id:
         raise AccessDenied("another RM's plan")
-    with ws.cursor() as cur:
-        cur.execute("BEGIN TRANSACTION")
-        try:
-            rows = cur.execute(
-                "SELECT plan_id, client_id FROM planned_contacts WHERE rm_id = ? AND plan_day = ? "
-                "ORDER BY plan_id",
-                [rm_id, day],
-            ).df()
-            if rows.empty:
-                raise PlanError("not_accepted", "no accepted plan on this day")
-            ids = [int(i) for i in rows["plan_id"]]
-            done = cur.execute(
-                "SELECT COUNT(*) FROM contact_logs WHERE plan_id IN (SELECT UNNEST(?::BIGINT[]))",
-                [ids],
-            ).fetchone()[0]
-            if done:
-                raise PlanError("has_done", "undo the contacts marked done first")
-            cur.execute(
-                "DELETE FROM planned_contacts WHERE plan_id IN (SELECT UNNEST(?::BIGINT[]))", [ids]
-            )
-            _audit(audit_log, wh, scope, "undo", rows["client_id"],
-                   f"accept_plan: {rm_id} {day}, {len(ids)} planned contacts withdrawn "
-                   f"(plan_id {', '.join(map(str, ids))})")  # fmt: skip
-            cur.execute("COMMIT")
-        except Exception:
-            cur.execute("ROLLBACK")
-            raise
+    with ws.transaction() as cur:
+        rows = cur.execute(
+            "SELECT plan_id, client_id FROM planned_contacts WHERE rm_id = ? AND plan_day = ? "
+            "ORDER BY plan_id",
+            [rm_id, day],
+        ).df()
+        if rows.empty:
+            raise PlanError("not_accepted", "no accepted plan on this day")
+        ids = [int(i) for i in rows["plan_id"]]
+        done = cur.execute(
+            "SELECT COUNT(*) FROM contact_logs WHERE plan_id IN (SELECT UNNEST(?::BIGINT[]))",
+            [ids],
+        ).fetchone()[0]
+        if done:
+            raise PlanError("has_done", "undo the contacts marked done first")
+        cur.execute(
+            "DELETE FROM planned_contacts WHERE plan_id IN (SELECT UNNEST(?::BIGINT[]))", [ids]
+        )
+        _audit(audit_log, wh, scope, "undo", rows["client_id"],
+               f"accept_plan: {rm_id} {day}, {len(ids)} planned contacts withdrawn "
+               f"(plan_id {', '.join(map(str, ids))})")  # fmt: skip
     return len(ids)
 
 
@@ -1202,25 +1190,19 @@ def undo_done(
     owner = wh.query("SELECT branch_id, rm_id FROM clients WHERE client_id = ?", [client])
     if owner.empty or not scope.owns(str(owner["branch_id"].iloc[0]), owner["rm_id"].iloc[0]):
         raise AccessDenied("this client is not in your book")
-    with ws.cursor() as cur:
-        cur.execute("BEGIN TRANSACTION")
-        try:
-            log = cur.execute(
-                "SELECT log_id, outcome FROM contact_logs WHERE plan_id = ? "
-                "ORDER BY log_id DESC LIMIT 1",
-                [plan_id],
-            ).fetchone()
-            if log is None:
-                raise PlanError("not_done", "this contact is not marked done")
-            log_id, outcome = int(log[0]), str(log[1])
-            cur.execute("DELETE FROM contact_logs WHERE log_id = ?", [log_id])
-            _audit(audit_log, wh, scope, "undo", [client],
-                   f"mark_done: plan_id={int(plan_id)} log_id={log_id} outcome={outcome}, "
-                   "back to open")  # fmt: skip
-            cur.execute("COMMIT")
-        except Exception:
-            cur.execute("ROLLBACK")
-            raise
+    with ws.transaction() as cur:
+        log = cur.execute(
+            "SELECT log_id, outcome FROM contact_logs WHERE plan_id = ? "
+            "ORDER BY log_id DESC LIMIT 1",
+            [plan_id],
+        ).fetchone()
+        if log is None:
+            raise PlanError("not_done", "this contact is not marked done")
+        log_id, outcome = int(log[0]), str(log[1])
+        cur.execute("DELETE FROM contact_logs WHERE log_id = ?", [log_id])
+        _audit(audit_log, wh, scope, "undo", [client],
+               f"mark_done: plan_id={int(plan_id)} log_id={log_id} outcome={outcome}, "
+               "back to open")  # fmt: skip
     return log_id
 
 
